@@ -1,0 +1,63 @@
+package dev.downloader;
+
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Named;
+import jakarta.inject.Singleton;
+
+import org.apache.camel.CamelContext;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.downloader.fetch.OffsetWriter;
+import dev.downloader.fetch.OriginGuard;
+import dev.downloader.plan.ChunkPlanner;
+import dev.downloader.request.RequestValidator;
+
+/** The plain (framework-free) parts, built from configuration. */
+@ApplicationScoped
+public class Beans {
+
+    @Produces
+    @Singleton
+    ChunkPlanner chunkPlanner(DownloaderConfig config) {
+        return new ChunkPlanner(config.maxChunks());
+    }
+
+    @Produces
+    @Singleton
+    @Named("requestValidator")
+    RequestValidator requestValidator(ObjectMapper mapper, DownloaderConfig config) {
+        return new RequestValidator(mapper, config.dataDir(), new RequestValidator.Limits(
+                config.minChunkSize().asLongValue(), config.maxChunkSize().asLongValue(),
+                config.maxConnectionsPerHost(), config.maxSize().map(s -> s.asLongValue()).orElse(null)));
+    }
+
+    @Produces
+    @Singleton
+    OffsetWriter offsetWriter(DownloaderConfig config) {
+        return new OffsetWriter((int) config.bufferSize().asLongValue());
+    }
+
+    @Produces
+    @Singleton
+    OriginGuard originGuard(DownloaderConfig config) {
+        return new OriginGuard(config.origin().allowPrivate(), config.origin().allowedHosts().orElse(List.of()),
+                config.origin().deniedHosts().orElse(List.of()));
+    }
+
+    /**
+     * The threads the chunk split runs its lanes on: enough for every active download to use the most connections a
+     * request may ask for, so a lane never waits for a thread. Owned (and shut down) by Camel.
+     */
+    @Produces
+    @Singleton
+    @Named("chunkFetchPool")
+    ExecutorService chunkFetchPool(CamelContext camel, DownloaderConfig config) {
+        return camel.getExecutorServiceManager().newFixedThreadPool(this, "chunk-fetch",
+                config.maxActiveDownloads() * config.maxConnectionsPerHost());
+    }
+}

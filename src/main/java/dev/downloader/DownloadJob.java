@@ -1,0 +1,164 @@
+package dev.downloader;
+
+import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.downloader.plan.Chunk;
+import dev.downloader.plan.ChunkLedger;
+import dev.downloader.plan.InOrderDigest;
+import dev.downloader.plan.ProbeResult;
+import dev.downloader.request.DownloadRequest;
+import dev.downloader.state.Source;
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
+/**
+ * One download while it runs on this node: the request, what the probe found, the chunk ledger, the digest and the
+ * part file. Carried through the routes as the exchange property {@code job}; its durable twin is the database row.
+ */
+@RegisterForReflection
+public final class DownloadJob {
+
+    public static final String PROPERTY = "job";
+
+    private final DownloadRequest request;
+    private final Source source;
+    private final Instant startedAt;
+    private final AtomicInteger retries = new AtomicInteger();
+    private final AtomicLong bytesTransferred = new AtomicLong();
+    private volatile URI url;
+    private volatile int redirects;
+    private volatile boolean headRefused;
+    private volatile ProbeResult probe;
+    private volatile String target;
+    private volatile Path partFile;
+    private volatile FileChannel part;
+    private volatile ChunkLedger ledger;
+    private volatile InOrderDigest digest;
+    private volatile boolean ranged;
+    private volatile int connections;
+
+    public DownloadJob(DownloadRequest request, Source source, Instant startedAt) {
+        this.request = request;
+        this.source = source;
+        this.startedAt = startedAt;
+        this.url = request.url();
+    }
+
+    public String id() {
+        return request.id();
+    }
+
+    public DownloadRequest request() {
+        return request;
+    }
+
+    public Source source() {
+        return source;
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    /** The URL fetched now: the request's, or where its redirects led. */
+    public URI url() {
+        return url;
+    }
+
+    public int redirects() {
+        return redirects;
+    }
+
+    public void redirectTo(URI location) {
+        url = location;
+        redirects++;
+    }
+
+    public boolean headRefused() {
+        return headRefused;
+    }
+
+    public void refuseHead() {
+        headRefused = true;
+    }
+
+    public ProbeResult probe() {
+        return probe;
+    }
+
+    public void probed(ProbeResult result) {
+        probe = result;
+    }
+
+    public String target() {
+        return target;
+    }
+
+    public Path partFile() {
+        return partFile;
+    }
+
+    public FileChannel part() {
+        return part;
+    }
+
+    public ChunkLedger ledger() {
+        return ledger;
+    }
+
+    public InOrderDigest digest() {
+        return digest;
+    }
+
+    public boolean ranged() {
+        return ranged;
+    }
+
+    public int connections() {
+        return connections;
+    }
+
+    /** Starts (or restarts) fetching the given plan into the part file, with a fresh digest. */
+    public void fetchPlan(String target, Path partFile, FileChannel part, List<Chunk> chunks, boolean ranged,
+            int connections) {
+        this.target = target;
+        this.partFile = partFile;
+        this.part = part;
+        this.ranged = ranged;
+        this.connections = connections;
+        this.ledger = new ChunkLedger(chunks, new java.util.BitSet());
+        this.digest = new InOrderDigest(request.checksumAlgorithm());
+    }
+
+    /** The iterators the chunk split walks: one per connection. */
+    public List<Iterator<Chunk>> lanes() {
+        return ledger.lanes(connections);
+    }
+
+    /** True when a lane found that the origin does not serve ranges as asked: the plan must become one stream. */
+    public boolean rangeRefused() {
+        return ledger.failure() instanceof dev.downloader.fetch.RangeNotHonoured;
+    }
+
+    public int countRetry() {
+        return retries.incrementAndGet();
+    }
+
+    public int retries() {
+        return retries.get();
+    }
+
+    public void addTransferred(long bytes) {
+        bytesTransferred.addAndGet(bytes);
+    }
+
+    public long bytesTransferred() {
+        return bytesTransferred.get();
+    }
+}

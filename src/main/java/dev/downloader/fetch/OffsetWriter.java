@@ -1,0 +1,68 @@
+package dev.downloader.fetch;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.function.LongConsumer;
+
+import dev.downloader.DownloadFailure;
+import dev.downloader.ErrorCode;
+
+/**
+ * Streams a response body to its offset in the part file through one small buffer: memory per connection is the
+ * buffer, whatever the chunk or file size. Reports each buffer written, so a retried chunk resumes after the bytes
+ * already on disk.
+ */
+public final class OffsetWriter {
+
+    /** Unbounded read: the stream's own end is the end. */
+    public static final long TO_END_OF_STREAM = -1;
+
+    private final int bufferSize;
+
+    public OffsetWriter(int bufferSize) {
+        this.bufferSize = bufferSize;
+    }
+
+    /**
+     * Copies exactly {@code length} bytes (or, with {@link #TO_END_OF_STREAM}, everything up to {@code maxBytes}) from
+     * {@code body} to {@code file} starting at {@code position}.
+     *
+     * @throws IOException     when the stream ends early or breaks: a network failure, retryable
+     * @throws DownloadFailure STORAGE when the file cannot be written, TOO_LARGE past {@code maxBytes}
+     */
+    public long write(InputStream body, FileChannel file, long position, long length, long maxBytes,
+            LongConsumer written) throws IOException {
+        byte[] bytes = new byte[bufferSize];
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        long total = 0;
+        while (length == TO_END_OF_STREAM || total < length) {
+            int want = length == TO_END_OF_STREAM ? bytes.length : (int) Math.min(bytes.length, length - total);
+            int read = body.read(bytes, 0, want);
+            if (read < 0) {
+                if (length == TO_END_OF_STREAM) {
+                    break;
+                }
+                throw new IOException("body ended after " + total + " of " + length + " bytes");
+            }
+            if (maxBytes > 0 && position + total + read > maxBytes) {
+                throw new DownloadFailure(ErrorCode.TOO_LARGE,
+                        "the origin sent more than the configured maximum of " + maxBytes + " bytes");
+            }
+            buffer.clear().limit(read);
+            long at = position + total;
+            try {
+                while (buffer.hasRemaining()) {
+                    at += file.write(buffer, at);
+                }
+            } catch (IOException e) {
+                throw new DownloadFailure(ErrorCode.STORAGE.name(), "cannot write the part file: " + e.getMessage(),
+                        null, false, e);
+            }
+            total += read;
+            written.accept(read);
+        }
+        return total;
+    }
+}

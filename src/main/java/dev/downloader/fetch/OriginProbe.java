@@ -1,0 +1,157 @@
+package dev.downloader.fetch;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+import dev.downloader.DownloadFailure;
+import dev.downloader.DownloadJob;
+import dev.downloader.DownloaderConfig;
+import dev.downloader.ErrorCode;
+import dev.downloader.plan.ProbeResult;
+
+/**
+ * Asks the origin about the file before fetching it: HEAD, or GET bytes=0-0 where HEAD is refused. Follows redirects
+ * itself, so the origin guard sees every hop.
+ */
+@ApplicationScoped
+@Named("originProbe")
+public class OriginProbe {
+
+    static final int MAX_REDIRECTS = 5;
+    private static final Pattern FILENAME_STAR = Pattern.compile("filename\\*\\s*=\\s*[^']*'[^']*'([^;]+)",
+            Pattern.CASE_INSENSITIVE);
+    private static final Pattern FILENAME = Pattern.compile("filename\\s*=\\s*\"?([^\";]+)\"?", Pattern.CASE_INSENSITIVE);
+
+    private final OriginGuard guard;
+    private final Long maxSize;
+
+    public OriginProbe(OriginGuard guard, DownloaderConfig config) {
+        this.guard = guard;
+        this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(null);
+    }
+
+    public void prepare(Exchange exchange) {
+        DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
+        guard.check(job.url());
+        Message in = exchange.getIn();
+        if (job.headRefused()) {
+            OriginRequest.prepare(in, "GET", job.url(), job.request().headers());
+            in.setHeader("Range", "bytes=0-0");
+        } else {
+            OriginRequest.prepare(in, "HEAD", job.url(), job.request().headers());
+        }
+    }
+
+    /** Records the probe on the job, or a redirect or HEAD refusal to probe again after; throws on a failure. */
+    public void interpret(Exchange exchange) {
+        DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
+        Message in = exchange.getIn();
+        OriginRequest.abandon(in.getBody());
+        in.setBody(null);
+        int status = OriginRequest.status(in);
+        String method = job.headRefused() ? "GET" : "HEAD";
+        if (status >= 300 && status < 400 && status != 304) {
+            redirect(job, in, status);
+            return;
+        }
+        if (!job.headRefused() && headRefused(status)) {
+            job.refuseHead();
+            return;
+        }
+        if (status == 416 && job.headRefused()) {
+            // bytes=0-0 of an empty file: there is no first byte
+            job.probed(check(job, new ProbeResult(0L, header(in, "ETag"), header(in, "Last-Modified"), false,
+                    fileName(in))));
+            return;
+        }
+        OriginRequest.requireSuccess(in, status, OriginRequest.describe(method, job.url()));
+        Long size;
+        boolean ranges;
+        if (job.headRefused()) {
+            ResponseCheck.ContentRange range = ResponseCheck.parseContentRange(header(in, "Content-Range"));
+            ranges = status == 206 && range != null && range.total() != null;
+            size = ranges ? range.total() : longHeader(in, "Content-Length");
+        } else {
+            ranges = "bytes".equalsIgnoreCase(header(in, "Accept-Ranges"));
+            size = longHeader(in, "Content-Length");
+        }
+        job.probed(check(job, new ProbeResult(size, header(in, "ETag"), header(in, "Last-Modified"), ranges,
+                fileName(in))));
+    }
+
+    private ProbeResult check(DownloadJob job, ProbeResult probe) {
+        if (probe.size() != null && maxSize != null && probe.size() > maxSize) {
+            throw new DownloadFailure(ErrorCode.TOO_LARGE,
+                    "the file is " + probe.size() + " bytes, over the configured maximum of " + maxSize);
+        }
+        Long declared = job.request().size();
+        if (probe.size() != null && declared != null && !declared.equals(probe.size())) {
+            throw new DownloadFailure(ErrorCode.SIZE_MISMATCH,
+                    "the request says " + declared + " bytes, the origin says " + probe.size());
+        }
+        return probe;
+    }
+
+    private void redirect(DownloadJob job, Message in, int status) {
+        String location = header(in, "Location");
+        if (location == null) {
+            throw DownloadFailure.httpStatus(status, "origin answered " + status + " without a Location", false);
+        }
+        if (job.redirects() >= MAX_REDIRECTS) {
+            throw DownloadFailure.httpStatus(status, "more than " + MAX_REDIRECTS + " redirects, last to " + location,
+                    false);
+        }
+        URI next = job.url().resolve(location.trim());
+        String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new DownloadFailure(ErrorCode.UNSUPPORTED_SCHEME, "redirected to unsupported scheme: " + next);
+        }
+        guard.check(next);
+        job.redirectTo(next);
+    }
+
+    /** Statuses with which origins refuse HEAD while they may still serve GET. */
+    private static boolean headRefused(int status) {
+        return status == 400 || status == 403 || status == 405 || status == 501;
+    }
+
+    private static String header(Message in, String name) {
+        return in.getHeader(name, String.class);
+    }
+
+    private static Long longHeader(Message in, String name) {
+        String value = header(in, name);
+        if (value == null) {
+            return null;
+        }
+        try {
+            long parsed = Long.parseLong(value.trim());
+            return parsed < 0 ? null : parsed;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String fileName(Message in) {
+        String disposition = header(in, "Content-Disposition");
+        if (disposition == null) {
+            return null;
+        }
+        Matcher star = FILENAME_STAR.matcher(disposition);
+        if (star.find()) {
+            return URLDecoder.decode(star.group(1).trim(), StandardCharsets.UTF_8);
+        }
+        Matcher plain = FILENAME.matcher(disposition);
+        return plain.find() ? plain.group(1).trim() : null;
+    }
+}

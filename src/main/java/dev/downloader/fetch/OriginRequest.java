@@ -1,0 +1,76 @@
+package dev.downloader.fetch;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.Map;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.hc.core5.http.io.EofSensorInputStream;
+
+/**
+ * What every call to an origin shares: a message carrying only the headers meant for the origin (exchange headers
+ * become HTTP headers in camel-http), the status check, and letting go of a body without draining it.
+ */
+final class OriginRequest {
+
+    private OriginRequest() {
+    }
+
+    /** Replaces every header: nothing from Kafka or an earlier response may reach the origin. */
+    static void prepare(Message in, String method, java.net.URI url, Map<String, String> requestHeaders) {
+        in.getHeaders().clear();
+        in.setBody(null);
+        in.setHeader(Exchange.HTTP_URI, url.toString());
+        in.setHeader(Exchange.HTTP_METHOD, method);
+        requestHeaders.forEach(in::setHeader);
+        // identity: ranges and lengths are about the bytes stored, not a compressed form of them
+        in.setHeader("Accept-Encoding", "identity");
+    }
+
+    static int status(Message in) {
+        Integer status = in.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        if (status == null) {
+            throw new IllegalStateException("no HTTP status on the response");
+        }
+        return status;
+    }
+
+    /** As {@link ResponseCheck#requireSuccess}, and hands the origin's Retry-After to the redelivery policy. */
+    static void requireSuccess(Message in, int status, String request) {
+        try {
+            ResponseCheck.requireSuccess(status, in.getHeader(Exchange.HTTP_RESPONSE_TEXT, String.class), request,
+                    in.getHeader("Retry-After", String.class), Instant.now());
+        } catch (RetryableStatus retryable) {
+            if (retryable.retryAfterMillis() >= 0) {
+                in.setHeader(Exchange.REDELIVERY_DELAY, retryable.retryAfterMillis());
+            }
+            throw retryable;
+        }
+    }
+
+    /**
+     * Drops a body without reading the rest of it: camel-http would otherwise drain it when the exchange completes,
+     * which for a 200 carrying a whole large file means downloading it for nothing.
+     */
+    static void abandon(Object body) {
+        if (body instanceof EofSensorInputStream stream) {
+            try {
+                stream.abort();
+            } catch (IOException ignored) {
+                // the connection is being thrown away anyway
+            }
+        } else if (body instanceof InputStream stream) {
+            try {
+                stream.close();
+            } catch (IOException ignored) {
+                // as above
+            }
+        }
+    }
+
+    static String describe(String method, java.net.URI url) {
+        return method + " " + (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath());
+    }
+}

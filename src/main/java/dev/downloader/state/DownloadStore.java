@@ -1,0 +1,252 @@
+package dev.downloader.state;
+
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import dev.downloader.DownloaderConfig;
+import dev.downloader.outcome.Outcome;
+import dev.downloader.plan.Chunk;
+import dev.downloader.plan.ProbeResult;
+
+/**
+ * The state repository: downloads and their chunks in the database, the queue of record. The accept route inserts
+ * rows itself (Camel JDBC, visible in the YAML); everything after goes through here.
+ */
+@ApplicationScoped
+@Named("downloadStore")
+public class DownloadStore {
+
+    public static final String QUEUED = "QUEUED";
+    public static final String RUNNING = "RUNNING";
+
+    private final DataSource dataSource;
+    private final String nodeId;
+
+    public DownloadStore(DataSource dataSource, DownloaderConfig config) {
+        this.dataSource = dataSource;
+        this.nodeId = config.nodeId().orElseGet(() -> "node-" + UUID.randomUUID());
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    public boolean isKnown(String id) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT 1 FROM download WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next();
+            }
+        }
+    }
+
+    /**
+     * The answer to a request whose id is already known: its recorded outcome marked as a duplicate once it has been
+     * published, else null after noting that one more answer is owed when the download ends.
+     */
+    public Outcome answerDuplicate(String id) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement s = c.prepareStatement("UPDATE download SET waiting_duplicates = waiting_duplicates + 1"
+                    + " WHERE id = ? AND published_at IS NULL")) {
+                s.setString(1, id);
+                if (s.executeUpdate() == 1) {
+                    return null;
+                }
+            }
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT state, outcome_topic, outcome_json FROM download WHERE id = ?")) {
+                s.setString(1, id);
+                try (ResultSet r = s.executeQuery()) {
+                    if (!r.next()) {
+                        throw new IllegalStateException("download " + id + " vanished");
+                    }
+                    return new Outcome(id, id, r.getString(1), r.getString(2), r.getString(3));
+                }
+            }
+        }
+    }
+
+    /**
+     * Claims queued downloads for this node, highest priority and oldest first, up to the free slots. The
+     * state check in the UPDATE makes a claim exclusive even when several nodes poll the same table.
+     */
+    public List<String> claimQueued(int maxActive) throws SQLException {
+        List<String> claimed = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            int running;
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT COUNT(*) FROM download WHERE state = 'RUNNING' AND owner_node = ?")) {
+                s.setString(1, nodeId);
+                try (ResultSet r = s.executeQuery()) {
+                    r.next();
+                    running = r.getInt(1);
+                }
+            }
+            int free = maxActive - running;
+            if (free <= 0) {
+                return claimed;
+            }
+            List<String> candidates = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE state = 'QUEUED'"
+                    + " ORDER BY priority DESC, created_at, id FETCH FIRST " + free + " ROWS ONLY")) {
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        candidates.add(r.getString(1));
+                    }
+                }
+            }
+            try (PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'RUNNING', owner_node = ?,"
+                    + " heartbeat_at = CURRENT_TIMESTAMP, started_at = CURRENT_TIMESTAMP, attempts = attempts + 1"
+                    + " WHERE id = ? AND state = 'QUEUED'")) {
+                for (String id : candidates) {
+                    s.setString(1, nodeId);
+                    s.setString(2, id);
+                    if (s.executeUpdate() == 1) {
+                        claimed.add(id);
+                    }
+                }
+            }
+        }
+        return claimed;
+    }
+
+    public StoredDownload load(String id) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT request_json, source_topic, source_partition,"
+                        + " source_offset, attempts FROM download WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                if (!r.next()) {
+                    throw new IllegalStateException("no download " + id);
+                }
+                return new StoredDownload(id, r.getString(1),
+                        new Source(r.getString(2), (Integer) r.getObject(3, Integer.class), r.getObject(4, Long.class)),
+                        r.getInt(5));
+            }
+        }
+    }
+
+    /** Persists the plan: what the probe found, where the file goes, and one row per chunk, none done yet. */
+    public void savePlan(String id, URI url, ProbeResult probe, boolean ranged, List<Chunk> chunks, String target)
+            throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                try (PreparedStatement s = c.prepareStatement("UPDATE download SET effective_url = ?, file_size = ?,"
+                        + " etag = ?, last_modified = ?, ranged = ?, chunk_size = ?, target_path = ? WHERE id = ?")) {
+                    s.setString(1, url.toString());
+                    if (probe.size() == null) {
+                        s.setNull(2, Types.BIGINT);
+                    } else {
+                        s.setLong(2, probe.size());
+                    }
+                    s.setString(3, probe.etag());
+                    s.setString(4, probe.lastModified());
+                    s.setBoolean(5, ranged);
+                    s.setLong(6, chunks.get(0).length());
+                    s.setString(7, target);
+                    s.setString(8, id);
+                    s.executeUpdate();
+                }
+                try (PreparedStatement s = c.prepareStatement("DELETE FROM download_chunk WHERE download_id = ?")) {
+                    s.setString(1, id);
+                    s.executeUpdate();
+                }
+                try (PreparedStatement s = c.prepareStatement(
+                        "INSERT INTO download_chunk (download_id, idx, start_offset, end_offset) VALUES (?, ?, ?, ?)")) {
+                    for (Chunk chunk : chunks) {
+                        s.setString(1, id);
+                        s.setInt(2, chunk.index());
+                        s.setLong(3, chunk.start());
+                        s.setLong(4, chunk.end());
+                        s.addBatch();
+                    }
+                    s.executeBatch();
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    public void markChunkDone(String id, int index) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement(
+                        "UPDATE download_chunk SET done = TRUE WHERE download_id = ? AND idx = ?")) {
+            s.setString(1, id);
+            s.setInt(2, index);
+            s.executeUpdate();
+        }
+    }
+
+    /** The outbox step: the outcome is durable before anyone is told. */
+    public void recordOutcome(Outcome outcome) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("UPDATE download SET state = ?, outcome_topic = ?,"
+                        + " outcome_json = ?, ended_at = CURRENT_TIMESTAMP WHERE id = ?")) {
+            s.setString(1, outcome.state());
+            s.setString(2, outcome.topic());
+            s.setString(3, outcome.json());
+            s.setString(4, outcome.id());
+            if (s.executeUpdate() != 1) {
+                throw new IllegalStateException("no download " + outcome.id() + " to record an outcome for");
+            }
+        }
+    }
+
+    /**
+     * Marks the outcome as published and returns how many duplicate requests were waiting for it; they are answered
+     * now, and later duplicates are answered from the record at once.
+     */
+    public int markPublished(String id) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                int waiting;
+                try (PreparedStatement s = c.prepareStatement(
+                        "SELECT waiting_duplicates FROM download WHERE id = ? FOR UPDATE")) {
+                    s.setString(1, id);
+                    try (ResultSet r = s.executeQuery()) {
+                        r.next();
+                        waiting = r.getInt(1);
+                    }
+                }
+                try (PreparedStatement s = c.prepareStatement("UPDATE download SET published_at = CURRENT_TIMESTAMP,"
+                        + " waiting_duplicates = 0 WHERE id = ?")) {
+                    s.setString(1, id);
+                    s.executeUpdate();
+                }
+                c.commit();
+                return waiting;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    /** Keeps this node's running downloads visibly alive; a stale heartbeat tells other nodes the owner is gone. */
+    public int heartbeat() throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("UPDATE download SET heartbeat_at = CURRENT_TIMESTAMP"
+                        + " WHERE state = 'RUNNING' AND owner_node = ?")) {
+            s.setString(1, nodeId);
+            return s.executeUpdate();
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.downloader;
+
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Random;
+
+import org.eclipse.microprofile.config.ConfigProvider;
+
+/** What the flow tests share: test files and where the service writes. */
+final class FlowSupport {
+
+    private FlowSupport() {
+    }
+
+    static byte[] randomBytes(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    static Path dataDir() {
+        return Path.of(ConfigProvider.getConfig().getValue("downloader.data-dir", String.class));
+    }
+}

@@ -1,0 +1,88 @@
+package dev.downloader;
+
+import static dev.downloader.FlowSupport.dataDir;
+import static dev.downloader.FlowSupport.randomBytes;
+import static dev.downloader.FlowSupport.sha256;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.downloader.testsupport.TestServicesResource;
+import dev.downloader.testsupport.TestKafka;
+import dev.downloader.testsupport.TestOrigin;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** An origin that drops connections, answers 503, ignores Range or refuses HEAD still yields the exact file. */
+@QuarkusTest
+@QuarkusTestResource(value = TestServicesResource.class, restrictToAnnotatedClass = false)
+class OriginFaultsFlowTest {
+
+    private static TestOrigin origin;
+
+    @BeforeAll
+    static void startOrigin() throws Exception {
+        origin = new TestOrigin();
+    }
+
+    @AfterAll
+    static void stopOrigin() {
+        origin.close();
+    }
+
+    @Test
+    void resetsMidBodyAndA503AreRetriedToCompletion() throws Exception {
+        byte[] content = randomBytes(640_000, 10);
+        TestOrigin.Served served = origin.serve("/flaky/file.bin", content).droppingFirst(3).failingFirst(1, 503);
+
+        JsonNode result = download("flaky-1", "/flaky/file.bin", content, ", \"connections\": 3");
+
+        assertTrue(result.path("retries").asInt() >= 4, "one retry per fault: " + result);
+        assertTrue(result.path("bytesTransferred").asLong() > content.length,
+                "the dropped halves were transferred too: " + result);
+        // chunks start at multiples of the 64 KiB test chunk size: any other start is a retry resuming mid-chunk
+        assertTrue(served.gets.stream().filter(r -> r.startsWith("bytes="))
+                .mapToLong(r -> Long.parseLong(r.substring(6, r.indexOf('-'))))
+                .anyMatch(start -> start % 65536 != 0), "a retry resumed mid-chunk: " + served.gets);
+    }
+
+    @Test
+    void aServerThatIgnoresRangeIsFetchedAsOneStream() throws Exception {
+        byte[] content = randomBytes(500_000, 11);
+        TestOrigin.Served served = origin.serve("/norange/file.bin", content).ignoringRange();
+
+        JsonNode result = download("norange-1", "/norange/file.bin", content, "");
+
+        assertEquals(1, result.path("chunks").asInt(), result.toString());
+        assertEquals(0, served.partialResponses.get());
+    }
+
+    @Test
+    void aServerThatRefusesHeadIsProbedWithAOneByteRange() throws Exception {
+        byte[] content = randomBytes(200_000, 12);
+        TestOrigin.Served served = origin.serve("/nohead/file.bin", content).refusingHead();
+
+        JsonNode result = download("nohead-1", "/nohead/file.bin", content, "");
+
+        assertTrue(served.gets.contains("bytes=0-0"), served.gets.toString());
+        assertTrue(result.path("chunks").asInt() > 1, "still fetched in ranges: " + result);
+    }
+
+    private JsonNode download(String id, String path, byte[] content, String extra) throws Exception {
+        TestKafka.get().send(id, """
+                {"id": "%s", "url": "%s", "checksum": {"algorithm": "sha256", "value": "%s"}%s}
+                """.formatted(id, origin.url(path), sha256(content), extra));
+        JsonNode result = TestKafka.get().awaitOutcome(id).json();
+        assertEquals("COMPLETED", result.path("status").asText(), result.toString());
+        assertArrayEquals(content, Files.readAllBytes(dataDir().resolve(result.path("path").asText())));
+        return result;
+    }
+}

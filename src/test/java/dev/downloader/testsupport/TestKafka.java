@@ -1,0 +1,105 @@
+package dev.downloader.testsupport;
+
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The tests' side of Kafka: drops requests on the requests topic and collects everything published on the results
+ * and dead-letter topics, from the beginning, by a consumer of its own.
+ */
+public final class TestKafka {
+
+    private static TestKafka instance;
+
+    private final KafkaProducer<String, byte[]> producer;
+    private final List<Outcome> outcomes = new CopyOnWriteArrayList<>();
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final String requests;
+
+    /** A record seen on the results or dead-letter topic. */
+    public record Outcome(String topic, String key, JsonNode json) {
+    }
+
+    public static synchronized TestKafka get() {
+        if (instance == null) {
+            instance = new TestKafka(ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
+        }
+        return instance;
+    }
+
+    private TestKafka(String bootstrap) {
+        var config = ConfigProvider.getConfig();
+        requests = config.getValue("downloader.topic.requests", String.class);
+        List<String> outcomeTopics = List.of(config.getValue("downloader.topic.results", String.class),
+                config.getValue("downloader.topic.dlq", String.class));
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringSerializer(), new ByteArraySerializer());
+        Thread collector = new Thread(() -> collect(bootstrap, outcomeTopics), "test-outcome-collector");
+        collector.setDaemon(true);
+        collector.start();
+    }
+
+    public void send(String key, byte[] payload) {
+        try {
+            producer.send(new ProducerRecord<>(requests, key, payload)).get();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot send the request", e);
+        }
+    }
+
+    public void send(String key, String json) {
+        send(key, json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Waits for the first outcome keyed {@code key}. */
+    public Outcome awaitOutcome(String key) {
+        return awaitOutcome(o -> Objects.equals(o.key(), key));
+    }
+
+    public Outcome awaitOutcome(Predicate<Outcome> which) {
+        return await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                .until(() -> outcomes.stream().filter(which).findFirst().orElse(null), Objects::nonNull);
+    }
+
+    public List<Outcome> outcomes(Predicate<Outcome> which) {
+        return outcomes.stream().filter(which).toList();
+    }
+
+    private void collect(String bootstrap, List<String> topics) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.subscribe(topics);
+            while (true) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                    outcomes.add(new Outcome(record.topic(), record.key(), mapper.readTree(record.value())));
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("outcome collector stopped", e);
+        }
+    }
+}

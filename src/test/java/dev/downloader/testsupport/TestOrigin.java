@@ -1,0 +1,177 @@
+package dev.downloader.testsupport;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * A real HTTP origin on a loopback socket: serves files with Range, ETag and Accept-Ranges, and misbehaves on demand
+ * (ignores Range, refuses HEAD, answers 503 or 404, drops the connection mid-body). Records what it was asked.
+ */
+public final class TestOrigin implements AutoCloseable {
+
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newCachedThreadPool();
+    private final Map<String, Served> files = new ConcurrentHashMap<>();
+
+    public TestOrigin() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+        server.createContext("/", this::handle);
+        server.setExecutor(executor);
+        server.start();
+    }
+
+    /** Serves {@code content} at {@code path}; the returned handle sets faults and tells what was asked. */
+    public Served serve(String path, byte[] content) {
+        Served served = new Served(content, "\"" + Integer.toHexString(java.util.Arrays.hashCode(content)) + "\"");
+        files.put(path, served);
+        return served;
+    }
+
+    public String url(String path) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    /** One served file: its faults (set before the request is sent) and the requests it saw. */
+    public static final class Served {
+        final byte[] content;
+        final String etag;
+        volatile boolean ignoreRange;
+        volatile boolean refuseHead;
+        volatile int status;
+        final AtomicInteger failuresLeft = new AtomicInteger();
+        volatile int failureStatus;
+        final AtomicInteger resetsLeft = new AtomicInteger();
+        public final List<String> gets = new CopyOnWriteArrayList<>();
+        public final AtomicInteger partialResponses = new AtomicInteger();
+        public final AtomicInteger fullResponses = new AtomicInteger();
+
+        Served(byte[] content, String etag) {
+            this.content = content;
+            this.etag = etag;
+        }
+
+        public String etag() {
+            return etag;
+        }
+
+        /** Answers GET with Range by sending the whole file with a 200, while HEAD still claims Accept-Ranges. */
+        public Served ignoringRange() {
+            ignoreRange = true;
+            return this;
+        }
+
+        public Served refusingHead() {
+            refuseHead = true;
+            return this;
+        }
+
+        /** Every request gets this status. */
+        public Served answering(int status) {
+            this.status = status;
+            return this;
+        }
+
+        /** The first {@code times} GETs get {@code status} (with Retry-After: 0). */
+        public Served failingFirst(int times, int status) {
+            failuresLeft.set(times);
+            failureStatus = status;
+            return this;
+        }
+
+        /** The first {@code times} GETs send half their body, then the connection is dropped. */
+        public Served droppingFirst(int times) {
+            resetsLeft.set(times);
+            return this;
+        }
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            Served served = files.get(exchange.getRequestURI().getPath());
+            if (served == null) {
+                send(exchange, 404, new byte[0]);
+                return;
+            }
+            if (served.status != 0) {
+                send(exchange, served.status, ("status " + served.status).getBytes());
+                return;
+            }
+            var headers = exchange.getResponseHeaders();
+            headers.set("ETag", served.etag);
+            headers.set("Last-Modified", "Wed, 21 Oct 2026 07:28:00 GMT");
+            headers.set("Accept-Ranges", "bytes");
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                if (served.refuseHead) {
+                    exchange.sendResponseHeaders(405, -1);
+                    return;
+                }
+                headers.set("Content-Length", Integer.toString(served.content.length));
+                exchange.sendResponseHeaders(200, -1);
+                return;
+            }
+            String range = exchange.getRequestHeaders().getFirst("Range");
+            served.gets.add(range == null ? "" : range);
+            if (served.failuresLeft.getAndDecrement() > 0) {
+                headers.set("Retry-After", "0");
+                send(exchange, served.failureStatus, "try again".getBytes());
+                return;
+            }
+            int start = 0;
+            int end = served.content.length - 1;
+            boolean partial = false;
+            Matcher m = range == null ? null : RANGE.matcher(range);
+            if (m != null && m.matches() && !served.ignoreRange) {
+                start = Integer.parseInt(m.group(1));
+                end = m.group(2).isEmpty() ? end : Math.min(end, Integer.parseInt(m.group(2)));
+                if (start > end) {
+                    headers.set("Content-Range", "bytes */" + served.content.length);
+                    send(exchange, 416, new byte[0]);
+                    return;
+                }
+                partial = true;
+                headers.set("Content-Range", "bytes " + start + "-" + end + "/" + served.content.length);
+            }
+            int length = end - start + 1;
+            (partial ? served.partialResponses : served.fullResponses).incrementAndGet();
+            exchange.sendResponseHeaders(partial ? 206 : 200, length);
+            OutputStream body = exchange.getResponseBody();
+            if (served.resetsLeft.getAndDecrement() > 0 && length > 1) {
+                body.write(served.content, start, length / 2);
+                body.flush();
+                // closing short of the promised length makes the server drop the connection mid-body
+                return;
+            }
+            body.write(served.content, start, length);
+        } catch (IOException e) {
+            // the dropped connection of a fault, or a client that went away
+        }
+    }
+
+    private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
+        exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        if (body.length > 0) {
+            exchange.getResponseBody().write(body);
+        }
+    }
+}
