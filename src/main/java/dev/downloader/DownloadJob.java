@@ -137,7 +137,7 @@ public final class DownloadJob {
     }
 
     /** The iterators the chunk split walks: one per connection. */
-    public List<Iterator<Chunk>> lanes() {
+    public List<Iterator<Integer>> lanes() {
         return ledger.lanes(connections);
     }
 

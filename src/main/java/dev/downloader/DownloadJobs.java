@@ -87,6 +87,11 @@ public class DownloadJobs {
         job.fetchPlan(job.target(), job.partFile(), job.part(), chunks, false, 1);
     }
 
+    /** A lane's turn: the next pending chunk, or null when another lane took the last one. */
+    public Chunk claimChunk(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) {
+        return job.ledger().claimNext();
+    }
+
     /** Records a chunk as done, in the database first: only bytes already written are ever called done. */
     public void chunkDone(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job,
             @ExchangeProperty("chunk") Chunk chunk) throws SQLException {

@@ -88,40 +88,46 @@ public final class ChunkLedger {
         return failure;
     }
 
-    /**
-     * One iterator per connection, at most one per pending chunk. Each lane takes the next pending chunk when its
-     * previous one is finished, so a slow or retried chunk holds up only its own connection.
-     */
-    public List<Iterator<Chunk>> lanes(int connections) {
-        int pending = chunks.size() - doneCount();
-        int count = Math.max(1, Math.min(connections, pending));
-        List<Iterator<Chunk>> lanes = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            lanes.add(new Lane());
+    /** True while some chunk is neither done nor taken and the download has not failed. */
+    public synchronized boolean hasUnclaimed() {
+        if (failure != null) {
+            return false;
         }
-        return lanes;
+        for (int i = cursor; i < chunks.size(); i++) {
+            if (!done.get(i)) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    /** Used by one thread at a time: the split that walks it. */
-    private final class Lane implements Iterator<Chunk> {
-        private Chunk next;
+    /**
+     * One iterator per connection, at most one per pending chunk. A lane yields turns (its lane number) while chunks
+     * are unclaimed; the chunk itself is claimed when the turn is taken ({@link #claimNext()}), not when the iterator
+     * is asked, so a lane never sits on a chunk another idle lane could fetch. A slow or retried chunk holds up only
+     * its own connection. A turn may find nothing left: another lane took the last chunk.
+     */
+    public List<Iterator<Integer>> lanes(int connections) {
+        int pending = chunks.size() - doneCount();
+        int count = Math.max(1, Math.min(connections, pending));
+        List<Iterator<Integer>> lanes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int lane = i;
+            lanes.add(new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return hasUnclaimed();
+                }
 
-        @Override
-        public boolean hasNext() {
-            if (next == null) {
-                next = claimNext();
-            }
-            return next != null;
+                @Override
+                public Integer next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    return lane;
+                }
+            });
         }
-
-        @Override
-        public Chunk next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            Chunk chunk = next;
-            next = null;
-            return chunk;
-        }
+        return lanes;
     }
 }

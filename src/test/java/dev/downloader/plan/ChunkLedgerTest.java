@@ -1,0 +1,98 @@
+package dev.downloader.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.BitSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+class ChunkLedgerTest {
+
+    private final List<Chunk> plan = new ChunkPlanner(100).plan(1000, 100);
+
+    @Test
+    void handsOutEachChunkOnceInOrderSkippingDoneOnes() {
+        BitSet done = new BitSet();
+        done.set(1);
+        done.set(3);
+        ChunkLedger ledger = new ChunkLedger(plan, done);
+        assertEquals(0, ledger.claimNext().index());
+        assertEquals(2, ledger.claimNext().index());
+        assertEquals(4, ledger.claimNext().index());
+        assertEquals(2, ledger.doneCount());
+    }
+
+    @Test
+    void lanesAreNoMoreThanPendingChunks() {
+        BitSet done = new BitSet();
+        done.set(0, 8);
+        assertEquals(2, new ChunkLedger(plan, done).lanes(8).size());
+        assertEquals(4, new ChunkLedger(plan, new BitSet()).lanes(4).size());
+    }
+
+    @Test
+    void lanesShareTheChunksWithoutOverlap() throws Exception {
+        ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+        Set<Integer> fetched = ConcurrentHashMap.newKeySet();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        for (var lane : ledger.lanes(4)) {
+            pool.submit(() -> {
+                while (lane.hasNext()) {
+                    lane.next();
+                    Chunk chunk = ledger.claimNext();
+                    if (chunk != null) {
+                        assertTrue(fetched.add(chunk.index()), "chunk " + chunk.index() + " handed out twice");
+                        ledger.markDone(chunk.index());
+                    }
+                }
+            });
+        }
+        pool.shutdown();
+        assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+        assertEquals(10, fetched.size());
+        assertTrue(ledger.allDone());
+    }
+
+    @Test
+    void askingALaneWhetherItHasMoreClaimsNothing() {
+        ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+        var lane = ledger.lanes(1).get(0);
+        for (int i = 0; i < 5; i++) {
+            assertTrue(lane.hasNext());
+        }
+        assertEquals(0, ledger.claimNext().index(), "looking ahead took no chunk");
+    }
+
+    @Test
+    void theFirstFailureStopsTheHandingOutAndIsKept() {
+        ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+        ledger.claimNext();
+        RuntimeException first = new RuntimeException("first");
+        ledger.fail(first);
+        ledger.fail(new RuntimeException("second"));
+        assertNull(ledger.claimNext());
+        assertFalse(ledger.hasUnclaimed());
+        assertSame(first, ledger.failure());
+    }
+
+    @Test
+    void receivedBytesAccumulatePerChunkAndReset() {
+        ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+        ledger.addReceived(3, 40);
+        ledger.addReceived(3, 2);
+        assertEquals(42, ledger.received(3));
+        assertEquals(0, ledger.received(4));
+        ledger.resetReceived(3);
+        assertEquals(0, ledger.received(3));
+    }
+}

@@ -1,0 +1,64 @@
+package dev.downloader.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class ChunkPlannerTest {
+
+    private final ChunkPlanner planner = new ChunkPlanner(10_000);
+
+    @Test
+    void coversEveryByteOnceWithAShorterLastChunk() {
+        List<Chunk> chunks = planner.plan(1000, 300);
+        assertEquals(List.of(new Chunk(0, 0, 299), new Chunk(1, 300, 599), new Chunk(2, 600, 899),
+                new Chunk(3, 900, 999)), chunks);
+    }
+
+    @Test
+    void anExactMultipleHasNoEmptyTail() {
+        List<Chunk> chunks = planner.plan(900, 300);
+        assertEquals(3, chunks.size());
+        assertEquals(899, chunks.get(2).end());
+    }
+
+    @Test
+    void aFileSmallerThanOneChunkIsOneChunk() {
+        assertEquals(List.of(new Chunk(0, 0, 0)), planner.plan(1, 8 << 20));
+    }
+
+    @Test
+    void chunksGrowRatherThanExceedTheMaximumCount() {
+        List<Chunk> chunks = new ChunkPlanner(4).plan(1000, 10);
+        assertEquals(4, chunks.size());
+        assertEquals(250, chunks.get(0).length());
+        assertEquals(999, chunks.get(3).end());
+    }
+
+    @Test
+    void aHugeFileStaysWithinTheCount() {
+        long size = 5L * 1024 * 1024 * 1024 * 1024; // 5 TiB
+        List<Chunk> chunks = planner.plan(size, 1 << 20);
+        assertEquals(10_000, chunks.size());
+        assertEquals(size - 1, chunks.get(chunks.size() - 1).end());
+        long covered = chunks.stream().mapToLong(Chunk::length).sum();
+        assertEquals(size, covered);
+    }
+
+    @Test
+    void singleStreamOfUnknownLengthReadsToTheEnd() {
+        Chunk only = planner.singleStream(null).get(0);
+        assertEquals(Chunk.UNKNOWN_END, only.end());
+        assertEquals(false, only.lengthKnown());
+        assertEquals(new Chunk(0, 0, 41), planner.singleStream(42L).get(0));
+    }
+
+    @Test
+    void rejectsNonsense() {
+        assertThrows(IllegalArgumentException.class, () -> planner.plan(0, 10));
+        assertThrows(IllegalArgumentException.class, () -> planner.plan(10, 0));
+    }
+}
