@@ -70,7 +70,9 @@ public class DownloadJobs {
         boolean ranged = probe.rangedPlanPossible();
         long chunkSize = request.chunkSize() != null ? request.chunkSize() : config.chunkSize().asLongValue();
         List<Chunk> chunks = ranged ? planner.plan(probe.size(), chunkSize) : planner.singleStream(probe.size());
-        int connections = ranged ? (request.connections() != null ? request.connections() : config.connections()) : 1;
+        int asked = request.connections() != null ? request.connections() : config.connections();
+        // never more connections than chunks: the result reports the connections actually used
+        int connections = ranged ? Math.min(asked, chunks.size()) : 1;
         Path part = openPart(job, probe.size(), ranged);
         store.savePlan(job.id(), job.url(), probe, ranged, chunks, target);
         job.fetchPlan(target, part, FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE), chunks,
