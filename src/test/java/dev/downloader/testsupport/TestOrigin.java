@@ -29,7 +29,11 @@ public final class TestOrigin implements AutoCloseable {
     private final Map<String, Served> files = new ConcurrentHashMap<>();
 
     public TestOrigin() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+        this(0);
+    }
+
+    public TestOrigin(int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
         server.createContext("/", this::handle);
         server.setExecutor(executor);
         server.start();
@@ -104,6 +108,15 @@ public final class TestOrigin implements AutoCloseable {
             resetsLeft.set(times);
             return this;
         }
+    }
+
+    /** `bench/memory.sh` runs this: serves one file from disk at /file.bin on the given port, until killed. */
+    public static void main(String[] args) throws Exception {
+        byte[] content = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(args[0]));
+        TestOrigin origin = new TestOrigin(Integer.parseInt(args[1]));
+        origin.serve("/file.bin", content);
+        System.out.println("origin serving " + content.length + " bytes at " + origin.url("/file.bin"));
+        Thread.currentThread().join();
     }
 
     private void handle(HttpExchange exchange) throws IOException {
