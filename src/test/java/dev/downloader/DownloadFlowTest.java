@@ -1,8 +1,5 @@
 package dev.downloader;
 
-import static dev.downloader.FlowSupport.dataDir;
-import static dev.downloader.FlowSupport.randomBytes;
-import static dev.downloader.FlowSupport.sha256;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,19 +23,7 @@ import io.quarkus.test.junit.QuarkusTest;
 /** A request on Kafka becomes a verified file and a result on Kafka; what cannot be verified never lands. */
 @QuarkusTest
 @QuarkusTestResource(value = TestServicesResource.class, restrictToAnnotatedClass = false)
-class DownloadFlowTest {
-
-    private static TestOrigin origin;
-
-    @BeforeAll
-    static void startOrigin() throws Exception {
-        origin = new TestOrigin();
-    }
-
-    @AfterAll
-    static void stopOrigin() {
-        origin.close();
-    }
+class DownloadFlowTest extends FlowSupport {
 
     @Test
     void multiChunkFileArrivesByteIdenticalWithACompleteResult() throws Exception {

@@ -6,11 +6,24 @@ import java.util.HexFormat;
 import java.util.Random;
 
 import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
-/** What the flow tests share: test files and where the service writes. */
-final class FlowSupport {
+import dev.downloader.testsupport.TestOrigin;
 
-    private FlowSupport() {
+/** What the flow tests share: an HTTP origin of their own, test files, and where the service writes. */
+abstract class FlowSupport {
+
+    static TestOrigin origin;
+
+    @BeforeAll
+    static void startOrigin() throws Exception {
+        origin = new TestOrigin();
+    }
+
+    @AfterAll
+    static void stopOrigin() {
+        origin.close();
     }
 
     static byte[] randomBytes(int size, long seed) {

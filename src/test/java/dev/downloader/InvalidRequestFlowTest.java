@@ -1,40 +1,24 @@
 package dev.downloader;
 
-import static dev.downloader.FlowSupport.randomBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.downloader.testsupport.TestServicesResource;
 import dev.downloader.testsupport.TestKafka;
-import dev.downloader.testsupport.TestOrigin;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 /** Bad requests each end as one dead letter with a clear message; the consumer goes on to the next request. */
 @QuarkusTest
 @QuarkusTestResource(value = TestServicesResource.class, restrictToAnnotatedClass = false)
-class InvalidRequestFlowTest {
-
-    private static TestOrigin origin;
-
-    @BeforeAll
-    static void startOrigin() throws Exception {
-        origin = new TestOrigin();
-    }
-
-    @AfterAll
-    static void stopOrigin() {
-        origin.close();
-    }
+class InvalidRequestFlowTest extends FlowSupport {
 
     @Test
     void notJsonIsInvalidRequestAndTheGoodRequestAfterItCompletes() {

@@ -1,16 +1,11 @@
 package dev.downloader;
 
-import static dev.downloader.FlowSupport.dataDir;
-import static dev.downloader.FlowSupport.randomBytes;
-import static dev.downloader.FlowSupport.sha256;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,19 +19,7 @@ import io.quarkus.test.junit.QuarkusTest;
 /** An origin that drops connections, answers 503, ignores Range or refuses HEAD still yields the exact file. */
 @QuarkusTest
 @QuarkusTestResource(value = TestServicesResource.class, restrictToAnnotatedClass = false)
-class OriginFaultsFlowTest {
-
-    private static TestOrigin origin;
-
-    @BeforeAll
-    static void startOrigin() throws Exception {
-        origin = new TestOrigin();
-    }
-
-    @AfterAll
-    static void stopOrigin() {
-        origin.close();
-    }
+class OriginFaultsFlowTest extends FlowSupport {
 
     @Test
     void resetsMidBodyAndA503AreRetriedToCompletion() throws Exception {

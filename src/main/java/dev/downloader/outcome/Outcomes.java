@@ -17,6 +17,7 @@ import jakarta.inject.Named;
 import org.apache.camel.RuntimeCamelException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -101,27 +102,16 @@ public class Outcomes {
      * when the payload was not JSON at all.
      */
     public Outcome rejected(byte[] payload, Source source, DownloadFailure failure) {
-        ObjectNode request = null;
-        String id = source.derivedId();
-        try {
-            var json = payload == null || payload.length == 0 ? null : mapper.readTree(payload);
-            if (json != null && !json.isMissingNode()) {
-                request = mapper.createObjectNode();
-                request.set("request", json);
-                if (json.isObject() && json.path("id").isTextual()) {
-                    id = json.get("id").asText();
-                }
-            }
-        } catch (IOException notJson) {
-            request = null;
-        }
+        JsonNode received = parsedOrNull(payload);
+        String id = received != null && received.path("id").isTextual() ? received.get("id").asText()
+                : source.derivedId();
         ObjectNode letter = deadLetter(id, describe(failure), 0, source);
-        if (request != null) {
-            letter.set("request", request.get("request"));
+        if (received != null) {
+            letter.set("request", received);
         } else {
             putRaw(letter, payload);
         }
-        return new Outcome(id, request == null ? null : id, FAILED, topics.dlq(), write(letter));
+        return new Outcome(id, received == null ? null : id, FAILED, topics.dlq(), write(letter));
     }
 
     /** A recorded outcome answering a request that repeated a known id. */
@@ -178,6 +168,18 @@ public class Outcomes {
                 .put("offset", source.offset());
         letter.put("failedAt", clock.instant().toString());
         return letter;
+    }
+
+    private JsonNode parsedOrNull(byte[] payload) {
+        if (payload == null || payload.length == 0) {
+            return null;
+        }
+        try {
+            JsonNode json = mapper.readTree(payload);
+            return json == null || json.isMissingNode() ? null : json;
+        } catch (IOException notJson) {
+            return null;
+        }
     }
 
     /** The payload as text, or as base64 (flagged by rawEncoding) when it is not UTF-8. */
