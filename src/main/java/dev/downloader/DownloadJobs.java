@@ -20,6 +20,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.jboss.logging.Logger;
 
+import dev.downloader.fetch.ChunkFetcher;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkPlanner;
 import dev.downloader.plan.ProbeResult;
@@ -96,7 +97,7 @@ public class DownloadJobs {
 
     /** Records a chunk as done, in the database first: only bytes already written are ever called done. */
     public void chunkDone(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job,
-            @ExchangeProperty("chunk") Chunk chunk) throws SQLException {
+            @ExchangeProperty(ChunkFetcher.CHUNK) Chunk chunk) throws SQLException {
         store.markChunkDone(job.id(), chunk.index());
         job.ledger().markDone(chunk.index());
     }

@@ -25,7 +25,8 @@ import dev.downloader.plan.ProbeResult;
 @Named("chunkFetcher")
 public class ChunkFetcher {
 
-    static final String CHUNK = "chunk";
+    /** The exchange property holding the range message's chunk once its body is the response. */
+    public static final String CHUNK = "chunk";
     private static final String RESUME_AT = "chunkResumeAt";
 
     private final OffsetWriter writer;

@@ -28,9 +28,6 @@ import dev.downloader.plan.ProbeResult;
 @Named("downloadStore")
 public class DownloadStore {
 
-    public static final String QUEUED = "QUEUED";
-    public static final String RUNNING = "RUNNING";
-
     private final DataSource dataSource;
     private final String nodeId;
 
