@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.downloader.fetch.OffsetWriter;
 import dev.downloader.fetch.OriginGuard;
 import dev.downloader.plan.ChunkPlanner;
+import dev.downloader.request.HeaderPolicy;
 import dev.downloader.request.RequestValidator;
 
 /** The plain (framework-free) parts, built from configuration. */
@@ -33,7 +34,8 @@ public class Beans {
     RequestValidator requestValidator(ObjectMapper mapper, DownloaderConfig config) {
         return new RequestValidator(mapper, config.dataDir(), new RequestValidator.Limits(
                 config.minChunkSize().asLongValue(), config.maxChunkSize().asLongValue(),
-                config.maxConnectionsPerHost(), config.maxSize().map(s -> s.asLongValue()).orElse(null)));
+                config.maxConnectionsPerHost(), config.maxSize().map(s -> s.asLongValue()).orElse(null)),
+                new HeaderPolicy(config.requestHeaders().allowed()));
     }
 
     @Produces
@@ -45,8 +47,10 @@ public class Beans {
     @Produces
     @Singleton
     OriginGuard originGuard(DownloaderConfig config) {
-        return new OriginGuard(config.origin().allowPrivate(), config.origin().allowedHosts().orElse(List.of()),
-                config.origin().deniedHosts().orElse(List.of()));
+        DownloaderConfig.Origin origin = config.origin();
+        return new OriginGuard(origin.allowPrivate(), origin.allowedPrivateNetworks().orElse(List.of()),
+                origin.allowedHosts().orElse(List.of()), origin.deniedHosts().orElse(List.of()),
+                origin.allowHttpsToHttpRedirect());
     }
 
     /**

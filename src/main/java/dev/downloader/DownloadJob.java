@@ -124,6 +124,11 @@ public final class DownloadJob {
         return connections;
     }
 
+    /** The file was placed under another name than planned: its default target was taken. */
+    public void placedAt(String finalTarget) {
+        this.target = finalTarget;
+    }
+
     /** Starts (or restarts) fetching the given plan into the part file, with a fresh digest. */
     public void fetchPlan(String target, Path partFile, FileChannel part, List<Chunk> chunks, boolean ranged,
             int connections) {

@@ -1,7 +1,6 @@
 package dev.downloader;
 
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -41,15 +40,17 @@ public class DownloadJobs {
     private final RequestValidator validator;
     private final ChunkPlanner planner;
     private final DownloaderConfig config;
+    private final FileFinisher finisher;
     private final Path dataDir;
     private final Clock clock = Clock.systemUTC();
 
     public DownloadJobs(DownloadStore store, RequestValidator validator, ChunkPlanner planner,
-            DownloaderConfig config) {
+            DownloaderConfig config, FileFinisher finisher) {
         this.store = store;
         this.validator = validator;
         this.planner = planner;
         this.config = config;
+        this.finisher = finisher;
         this.dataDir = config.dataDir().toAbsolutePath().normalize();
     }
 
@@ -68,6 +69,7 @@ public class DownloadJobs {
         ProbeResult probe = job.probe();
         DownloadRequest request = job.request();
         String target = request.target() != null ? request.target() : defaultTarget(job);
+        finisher.requireTargetFree(job, target);
         boolean ranged = probe.rangedPlanPossible();
         long chunkSize = request.chunkSize() != null ? request.chunkSize() : config.chunkSize().asLongValue();
         List<Chunk> chunks = ranged ? planner.plan(probe.size(), chunkSize) : planner.singleStream(probe.size());
@@ -143,19 +145,26 @@ public class DownloadJobs {
     private String defaultTarget(DownloadJob job) {
         String name = sanitize(job.probe().fileName());
         if (name == null) {
-            String path = job.url().getRawPath();
-            String last = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
-            name = sanitize(URLDecoder.decode(last, StandardCharsets.UTF_8));
+            // the decoded path: %XX escapes are undone, '+' stays '+'
+            String path = job.url().getPath();
+            name = sanitize(path == null ? null : path.substring(path.lastIndexOf('/') + 1));
         }
         return "raw/" + YearMonth.now(clock) + "/" + (name == null ? job.id() : name);
     }
 
+    /**
+     * The last segment of a name an origin suggested, without control or invisible characters; null when nothing
+     * usable is left (empty, '.', '..', or too long for a file system).
+     */
     private static String sanitize(String name) {
         if (name == null) {
             return null;
         }
         String base = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1)
-                .replaceAll("[\\x00-\\x1f]", "").trim();
-        return base.isEmpty() || base.equals(".") || base.equals("..") ? null : base;
+                .replaceAll("[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}\\p{Cs}\\p{Cn}]", "").trim();
+        if (base.isEmpty() || base.equals(".") || base.equals("..") || base.getBytes(StandardCharsets.UTF_8).length > 200) {
+            return null;
+        }
+        return base;
     }
 }

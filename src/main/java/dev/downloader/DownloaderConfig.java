@@ -40,6 +40,8 @@ public interface DownloaderConfig {
 
     Origin origin();
 
+    RequestHeaders requestHeaders();
+
     String consumerGroup();
 
     Retry retry();
@@ -66,8 +68,16 @@ public interface DownloaderConfig {
         long maxDelayMs();
     }
 
+    interface RequestHeaders {
+        List<String> allowed();
+    }
+
     interface Origin {
         boolean allowPrivate();
+
+        Optional<List<String>> allowedPrivateNetworks();
+
+        boolean allowHttpsToHttpRedirect();
 
         Optional<List<String>> allowedHosts();
 

@@ -13,5 +13,6 @@ public enum ErrorCode {
     CHECKSUM_MISMATCH,
     SIZE_MISMATCH,
     STORAGE,
+    TARGET_EXISTS,
     CANCELLED
 }

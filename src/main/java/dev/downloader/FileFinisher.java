@@ -3,7 +3,9 @@ package dev.downloader;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -24,6 +26,8 @@ import dev.downloader.request.DownloadRequest;
 @ApplicationScoped
 @Named("fileFinisher")
 public class FileFinisher {
+
+    private static final int MAX_RENAMES = 9999;
 
     private final Path dataDir;
 
@@ -56,19 +60,96 @@ public class FileFinisher {
         }
     }
 
-    /** fsync, then one atomic rename: the target either does not exist or holds the whole verified file. */
+    /**
+     * fsync, then one atomic step: the target either does not exist or holds the whole verified file. An existing file
+     * is never replaced unless the request said {@code overwrite}; a default target that is taken becomes
+     * {@code name.1.ext}, {@code name.2.ext}, ... (as aria2 renames), and the result's path says which.
+     */
     public void moveToTarget(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) {
-        Path target = dataDir.resolve(job.target()).normalize();
         try {
             job.part().force(true);
             job.part().close();
-            Files.createDirectories(target.getParent());
-            Files.move(job.partFile(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            syncDirectory(target.getParent());
+            Path parent = createParents(job.target());
+            Path target = dataDir.resolve(job.target());
+            if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                throw new DownloadFailure(ErrorCode.TARGET_EXISTS, "target " + job.target() + " is a directory");
+            }
+            if (job.request().overwrite()) {
+                // rename(2) replaces a symlink itself, never the file it points to
+                Files.move(job.partFile(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                job.placedAt(dataDir.relativize(linkUnclaimed(job, target)).toString().replace('\\', '/'));
+                Files.delete(job.partFile());
+            }
+            syncDirectory(parent);
         } catch (IOException e) {
             throw new DownloadFailure(ErrorCode.STORAGE.name(), "cannot move the file to " + job.target() + ": " + e,
                     null, false, e);
         }
+    }
+
+    /** Fails early, before a byte is fetched, when an explicit target exists and may not be overwritten. */
+    public void requireTargetFree(DownloadJob job, String target) {
+        if (job.request().target() != null && !job.request().overwrite()
+                && Files.exists(dataDir.resolve(target), LinkOption.NOFOLLOW_LINKS)) {
+            throw targetExists(target);
+        }
+    }
+
+    /**
+     * Creates the target's directories one level at a time, refusing any existing level that is a link leading out of
+     * the data directory: nothing is created or written outside it.
+     */
+    private Path createParents(String target) throws IOException {
+        Path root = dataDir.toRealPath();
+        Path relativeParent = Path.of(target).getParent();
+        Path current = dataDir;
+        for (int i = 0; relativeParent != null && i < relativeParent.getNameCount(); i++) {
+            current = current.resolve(relativeParent.getName(i));
+            if (Files.isSymbolicLink(current) && !current.toRealPath().startsWith(root)) {
+                throw new DownloadFailure(ErrorCode.TARGET_NOT_ALLOWED, "target " + target
+                        + " leads out of the data directory through the link " + dataDir.relativize(current));
+            }
+            if (!Files.exists(current)) {
+                Files.createDirectory(current);
+            } else if (!Files.isDirectory(current)) {
+                throw new DownloadFailure(ErrorCode.TARGET_EXISTS,
+                        "target " + target + " needs " + dataDir.relativize(current) + " to be a directory; it is a file");
+            }
+        }
+        return current;
+    }
+
+    /**
+     * Gives the part file its name with a hard link, which fails rather than replace an existing file: an atomic
+     * no-clobber rename, safe against another download finishing to the same name at the same moment.
+     */
+    private Path linkUnclaimed(DownloadJob job, Path target) throws IOException {
+        boolean explicit = job.request().target() != null;
+        for (int n = 0; n <= MAX_RENAMES; n++) {
+            Path candidate = n == 0 ? target : target.resolveSibling(numbered(target.getFileName().toString(), n));
+            try {
+                Files.createLink(candidate, job.partFile());
+                return candidate;
+            } catch (FileAlreadyExistsException taken) {
+                if (explicit) {
+                    throw targetExists(job.target());
+                }
+            }
+        }
+        throw new DownloadFailure(ErrorCode.TARGET_EXISTS, "target " + job.target() + " and " + MAX_RENAMES
+                + " numbered names beside it are all taken");
+    }
+
+    /** file.bin -> file.1.bin; README -> README.1; .bashrc -> .bashrc.1 */
+    static String numbered(String name, int n) {
+        int dot = name.lastIndexOf('.');
+        return dot <= 0 ? name + "." + n : name.substring(0, dot) + "." + n + name.substring(dot);
+    }
+
+    private static DownloadFailure targetExists(String target) {
+        return new DownloadFailure(ErrorCode.TARGET_EXISTS,
+                "target " + target + " already exists; send \"overwrite\": true to replace it");
     }
 
     /** meta/&lt;id&gt;.json: the result beside the file, for lookup without the database. */

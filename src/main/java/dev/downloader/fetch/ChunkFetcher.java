@@ -9,13 +9,10 @@ import jakarta.inject.Named;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
-import dev.downloader.DownloadFailure;
 import dev.downloader.DownloadJob;
 import dev.downloader.DownloaderConfig;
-import dev.downloader.ErrorCode;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkLedger;
-import dev.downloader.plan.ProbeResult;
 
 /**
  * One range message's two ends around the HTTP call: the request (Range from the first byte not yet on disk, If-Range
@@ -73,12 +70,16 @@ public class ChunkFetcher {
         try {
             int status = OriginRequest.status(in);
             OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", job.url()));
-            requireSameVersion(job.probe(), in.getHeader("ETag", String.class));
+            String etag = in.getHeader("ETag", String.class);
+            String lastModified = in.getHeader("Last-Modified", String.class);
             long length;
             if (job.ranged()) {
-                ResponseCheck.requireRange(status, in.getHeader("Content-Range", String.class), resumeAt, chunk.end());
+                ResponseCheck.ContentRange range = ResponseCheck.requireRange(status,
+                        in.getHeader("Content-Range", String.class), resumeAt, chunk.end());
+                ResponseCheck.requireSameVersion(job.probe(), etag, lastModified, range.total());
                 length = chunk.end() - resumeAt + 1;
             } else {
+                ResponseCheck.requireSameVersion(job.probe(), etag, lastModified, contentLength(in));
                 length = OffsetWriter.TO_END_OF_STREAM;
             }
             InputStream stream = body instanceof InputStream s ? s : InputStream.nullInputStream();
@@ -99,11 +100,12 @@ public class ChunkFetcher {
         }
     }
 
-    /** The origin's ETag must stay the one probed: two versions of a file are never mixed. */
-    private static void requireSameVersion(ProbeResult probe, String etag) {
-        if (etag != null && probe.etag() != null && !etag.equals(probe.etag())) {
-            throw new DownloadFailure(ErrorCode.ORIGIN_CHANGED,
-                    "the file changed during the download: ETag was " + probe.etag() + ", now " + etag);
+    private static Long contentLength(Message in) {
+        try {
+            String value = in.getHeader("Content-Length", String.class);
+            return value == null ? null : Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return null;
         }
     }
 }

@@ -1,6 +1,8 @@
 package dev.downloader.fetch;
 
 import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -40,7 +42,7 @@ public class OriginProbe {
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(null);
     }
 
-    public void prepare(Exchange exchange) {
+    public void prepare(Exchange exchange) throws UnknownHostException {
         DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
         guard.check(job.url());
         Message in = exchange.getIn();
@@ -53,7 +55,7 @@ public class OriginProbe {
     }
 
     /** Records the probe on the job, or a redirect or HEAD refusal to probe again after; throws on a failure. */
-    public void interpret(Exchange exchange) {
+    public void interpret(Exchange exchange) throws UnknownHostException {
         DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
         Message in = exchange.getIn();
         OriginRequest.abandon(in.getBody());
@@ -102,22 +104,48 @@ public class OriginProbe {
         return probe;
     }
 
-    private void redirect(DownloadJob job, Message in, int status) {
+    /**
+     * Follows a redirect one hop, after the same checks as the request's own URL. A Location that cannot be followed
+     * is the origin's fault, answered as its status (HTTP_3xx), never as a bug.
+     */
+    private void redirect(DownloadJob job, Message in, int status) throws UnknownHostException {
         String location = header(in, "Location");
-        if (location == null) {
+        if (location == null || location.isBlank()) {
             throw DownloadFailure.httpStatus(status, "origin answered " + status + " without a Location", false);
         }
         if (job.redirects() >= MAX_REDIRECTS) {
-            throw DownloadFailure.httpStatus(status, "more than " + MAX_REDIRECTS + " redirects, last to " + location,
+            throw DownloadFailure.httpStatus(status, "more than " + MAX_REDIRECTS + " redirects", false);
+        }
+        URI next;
+        try {
+            next = job.url().resolve(new URI(location.trim()));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            throw DownloadFailure.httpStatus(status, "origin answered " + status + " with a Location that is not a URL",
                     false);
         }
-        URI next = job.url().resolve(location.trim());
         String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new DownloadFailure(ErrorCode.UNSUPPORTED_SCHEME, "redirected to unsupported scheme: " + next);
+            throw new DownloadFailure(ErrorCode.UNSUPPORTED_SCHEME,
+                    "redirected to the unsupported scheme '" + scheme + "'");
         }
-        guard.check(next);
+        if (next.getHost() == null || next.getPort() == 0 || next.getPort() > 65535) {
+            throw DownloadFailure.httpStatus(status, "origin answered " + status
+                    + " with a Location without a valid host or port", false);
+        }
+        if (next.getRawUserInfo() != null) {
+            // credentials come from auth profiles only, not from an origin's Location
+            next = withoutUserInfo(next);
+        }
+        guard.checkRedirect(job.url(), next);
         job.redirectTo(next);
+    }
+
+    /** The same URL from its raw (still encoded) parts, less the user-info and the fragment. */
+    private static URI withoutUserInfo(URI uri) {
+        String authority = uri.getRawAuthority();
+        return URI.create(uri.getScheme() + "://" + authority.substring(authority.lastIndexOf('@') + 1)
+                + (uri.getRawPath() == null ? "" : uri.getRawPath())
+                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()));
     }
 
     /** Statuses with which origins refuse HEAD while they may still serve GET. */
@@ -149,7 +177,11 @@ public class OriginProbe {
         }
         Matcher star = FILENAME_STAR.matcher(disposition);
         if (star.find()) {
-            return URLDecoder.decode(star.group(1).trim(), StandardCharsets.UTF_8);
+            try {
+                return URLDecoder.decode(star.group(1).trim().replace("+", "%2B"), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException malformed) {
+                // a broken filename* is ignored: the plain filename, or the URL, names the file instead
+            }
         }
         Matcher plain = FILENAME.matcher(disposition);
         return plain.find() ? plain.group(1).trim() : null;

@@ -18,13 +18,16 @@ final class OriginRequest {
     private OriginRequest() {
     }
 
-    /** Replaces every header: nothing from Kafka or an earlier response may reach the origin. */
+    /**
+     * Replaces every header: nothing from Kafka or an earlier response may reach the origin. The request's headers
+     * (names already passed by the HeaderPolicy, so none is a Camel name) go first, the service's own after them.
+     */
     static void prepare(Message in, String method, java.net.URI url, Map<String, String> requestHeaders) {
         in.getHeaders().clear();
         in.setBody(null);
+        requestHeaders.forEach(in::setHeader);
         in.setHeader(Exchange.HTTP_URI, url.toString());
         in.setHeader(Exchange.HTTP_METHOD, method);
-        requestHeaders.forEach(in::setHeader);
         // identity: ranges and lengths are about the bytes stored, not a compressed form of them
         in.setHeader("Accept-Encoding", "identity");
     }

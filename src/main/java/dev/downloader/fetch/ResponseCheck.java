@@ -9,6 +9,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.downloader.DownloadFailure;
+import dev.downloader.ErrorCode;
+import dev.downloader.plan.ProbeResult;
 
 /** Decides what an origin response means, before a byte of its body is written. Pure: no I/O. */
 public final class ResponseCheck {
@@ -49,7 +51,7 @@ public final class ResponseCheck {
      * For a 2xx answer to {@code Range: bytes=start-end}: only a 206 carrying exactly that range is accepted; anything
      * else means the origin does not serve ranges as asked.
      */
-    public static void requireRange(int status, String contentRange, long start, long end) {
+    public static ContentRange requireRange(int status, String contentRange, long start, long end) {
         if (status != 206) {
             throw new RangeNotHonoured("asked for bytes " + start + "-" + end + ", origin answered " + status
                     + " with the whole file");
@@ -59,6 +61,32 @@ public final class ResponseCheck {
             throw new RangeNotHonoured("asked for bytes " + start + "-" + end + ", origin answered Content-Range '"
                     + contentRange + "'");
         }
+        return range;
+    }
+
+    /**
+     * Every response must be of the version probed, so two versions are never mixed in one file: the total size (from
+     * Content-Range, or Content-Length for a whole-file answer) is the probed size, and the strong ETag, or where the
+     * probe had none the Last-Modified, is unchanged.
+     */
+    public static void requireSameVersion(ProbeResult probe, String etag, String lastModified, Long total) {
+        if (probe.size() != null && total != null && !total.equals(probe.size())) {
+            throw changed("the file is now " + total + " bytes, it was " + probe.size());
+        }
+        String probedEtag = probe.strongEtag();
+        if (probedEtag != null && etag != null) {
+            if (!probedEtag.equals(etag)) {
+                throw changed("ETag was " + probedEtag + ", now " + etag);
+            }
+            return;
+        }
+        if (probe.lastModified() != null && lastModified != null && !probe.lastModified().equals(lastModified)) {
+            throw changed("Last-Modified was " + probe.lastModified() + ", now " + lastModified);
+        }
+    }
+
+    private static DownloadFailure changed(String what) {
+        return new DownloadFailure(ErrorCode.ORIGIN_CHANGED, "the file changed at the origin during the download: " + what);
     }
 
     public static ContentRange parseContentRange(String header) {

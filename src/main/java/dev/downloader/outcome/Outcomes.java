@@ -86,12 +86,12 @@ public class Outcomes {
         ObjectNode letter = deadLetter(id, describe(cause), stored == null ? 1 : stored.attempts(),
                 stored == null ? new Source(null, null, null) : stored.source());
         if (job != null) {
-            letter.set("request", job.request().received());
+            letter.set("request", RequestEcho.of(job.request().received()));
         } else if (stored != null) {
             try {
-                letter.set("request", mapper.readTree(stored.requestJson()));
+                letter.set("request", RequestEcho.of(mapper.readTree(stored.requestJson())));
             } catch (JsonProcessingException e) {
-                letter.put("raw", stored.requestJson());
+                letter.put("raw", RequestEcho.scrub(stored.requestJson()));
             }
         }
         return new Outcome(id, id, FAILED, topics.dlq(), write(letter));
@@ -107,7 +107,7 @@ public class Outcomes {
                 : source.derivedId();
         ObjectNode letter = deadLetter(id, describe(failure), 0, source);
         if (received != null) {
-            letter.set("request", received);
+            letter.set("request", RequestEcho.of(received));
         } else {
             putRaw(letter, payload);
         }
@@ -156,7 +156,9 @@ public class Outcomes {
 
     private ObjectNode deadLetter(String id, ErrorInfo error, int attempts, Source source) {
         ObjectNode letter = mapper.createObjectNode().put("id", id).put("status", FAILED);
-        ObjectNode e = letter.putObject("error").put("code", error.code()).put("message", error.message());
+        // a message may quote an origin's Location or a broken URL: never with its user-info
+        ObjectNode e = letter.putObject("error").put("code", error.code())
+                .put("message", RequestEcho.scrub(error.message()));
         if (error.httpStatus() == null) {
             e.putNull("httpStatus");
         } else {
@@ -186,8 +188,9 @@ public class Outcomes {
     private static void putRaw(ObjectNode letter, byte[] payload) {
         byte[] bytes = payload == null ? new byte[0] : payload;
         try {
-            letter.put("raw", StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString());
+            letter.put("raw", RequestEcho.scrub(StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString()));
         } catch (CharacterCodingException e) {
             letter.put("raw", Base64.getEncoder().encodeToString(bytes)).put("rawEncoding", "base64");
         }

@@ -11,11 +11,13 @@ public record ProbeResult(Long size, String etag, String lastModified, boolean a
         return acceptsRanges && size != null && size > 0;
     }
 
+    /** The ETag when it is strong (a weak one may stay the same while the bytes change); else null. */
+    public String strongEtag() {
+        return etag != null && !etag.startsWith("W/") ? etag : null;
+    }
+
     /** A validator for If-Range: a strong ETag, else Last-Modified; null when the origin gave neither. */
     public String ifRangeValidator() {
-        if (etag != null && !etag.startsWith("W/")) {
-            return etag;
-        }
-        return lastModified;
+        return strongEtag() != null ? strongEtag() : lastModified;
     }
 }

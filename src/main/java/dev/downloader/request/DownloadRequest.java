@@ -9,8 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
- * A validated request (DESIGN §3). {@code received} is the request exactly as it arrived, echoed in dead letters.
- * Optional fields are null when absent.
+ * A validated request (DESIGN §3). {@code received} is the request exactly as it arrived (echoed in dead letters only
+ * through {@code RequestEcho}, which redacts it). Optional fields are null when absent. {@code headers} keep the
+ * request's order and are sent to the origin as data.
  */
 @RegisterForReflection
 public record DownloadRequest(
@@ -25,6 +26,7 @@ public record DownloadRequest(
         Long chunkSize,
         Integer connections,
         int priority,
+        boolean overwrite,
         JsonNode received) {
 
     /** {@code algorithm} is the canonical name: SHA-256, SHA-1 or MD5; {@code value} is lower-case hex. */

@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,8 +17,10 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 
 import dev.downloader.DownloadFailure;
 import dev.downloader.ErrorCode;
@@ -30,24 +34,28 @@ public final class RequestValidator {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
     private static final Pattern HEX = Pattern.compile("[0-9a-fA-F]+");
     private static final Map<String, Integer> CHECKSUM_HEX_LENGTHS = Map.of("SHA-256", 64, "SHA-1", 40, "MD5", 32);
-    /** Headers the service sets itself: a request may not override them. */
-    private static final Set<String> RESERVED_HEADERS = Set.of("range", "if-range", "host", "content-length",
-            "accept-encoding", "connection", "transfer-encoding");
-    /** Top-level entries of the data directory that belong to the service, not to downloaded files. */
+    private static final int MAX_URL_LENGTH = 8192;
+    private static final int MAX_MIRRORS = 16;
+    private static final int MAX_TARGET_LENGTH = 1024;
+    private static final int MAX_TARGET_SEGMENT_BYTES = 255;
+    /** Top-level entries of the data directory that belong to the service, matched case-insensitively. */
     private static final Set<String> RESERVED_TARGET_ROOTS = Set.of("tmp", "meta", "kafka");
 
-    private final ObjectMapper mapper;
+    private final ObjectReader reader;
     private final Path outputRoot;
     private final Limits limits;
+    private final HeaderPolicy headerPolicy;
 
     /** The bounds a request may ask for, from configuration. {@code maxSize} is null when unbounded. */
     public record Limits(long minChunkSize, long maxChunkSize, int maxConnections, Long maxSize) {
     }
 
-    public RequestValidator(ObjectMapper mapper, Path outputRoot, Limits limits) {
-        this.mapper = mapper;
+    public RequestValidator(ObjectMapper mapper, Path outputRoot, Limits limits, HeaderPolicy headerPolicy) {
+        // one JSON value and nothing after it: "{...} trailing" is not a request
+        this.reader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.outputRoot = outputRoot.toAbsolutePath().normalize();
         this.limits = limits;
+        this.headerPolicy = headerPolicy;
     }
 
     /** Parses and validates; {@code derivedId} is used when the request carries no id. */
@@ -71,8 +79,8 @@ public final class RequestValidator {
         List<URI> mirrors = new ArrayList<>();
         JsonNode mirrorsNode = json.get("mirrors");
         if (mirrorsNode != null && !mirrorsNode.isNull()) {
-            if (!mirrorsNode.isArray()) {
-                throw DownloadFailure.invalid("mirrors must be an array of URLs");
+            if (!mirrorsNode.isArray() || mirrorsNode.size() > MAX_MIRRORS) {
+                throw DownloadFailure.invalid("mirrors must be an array of at most " + MAX_MIRRORS + " URLs");
             }
             for (JsonNode mirror : mirrorsNode) {
                 if (!mirror.isTextual()) {
@@ -104,6 +112,11 @@ public final class RequestValidator {
         if (priorityNode != null && !priorityNode.isNull() && !priorityNode.canConvertToInt()) {
             throw DownloadFailure.invalid("priority must be an integer");
         }
+        JsonNode overwriteNode = json.get("overwrite");
+        if (overwriteNode != null && !overwriteNode.isNull() && !overwriteNode.isBoolean()) {
+            throw DownloadFailure.invalid("overwrite must be true or false");
+        }
+        boolean overwrite = overwriteNode != null && overwriteNode.asBoolean();
         String auth = optionalText(json, "auth");
         if (auth != null) {
             // credential profiles are not configurable yet: refusing beats downloading without the credentials asked for
@@ -111,7 +124,7 @@ public final class RequestValidator {
         }
         return new DownloadRequest(id, url, List.copyOf(mirrors), target, checksum(json), size, headers(json), null,
                 chunkSize, connections == null ? null : connections.intValue(),
-                priorityNode == null || priorityNode.isNull() ? 0 : priorityNode.asInt(), json);
+                priorityNode == null || priorityNode.isNull() ? 0 : priorityNode.asInt(), overwrite, json);
     }
 
     private JsonNode parse(byte[] payload) {
@@ -119,7 +132,7 @@ public final class RequestValidator {
             throw DownloadFailure.invalid("request is empty; expected a JSON object with at least a url");
         }
         try {
-            JsonNode json = mapper.readTree(payload);
+            JsonNode json = reader.readTree(payload);
             if (json == null || json.isMissingNode()) {
                 throw DownloadFailure.invalid("request is empty; expected a JSON object with at least a url");
             }
@@ -132,14 +145,18 @@ public final class RequestValidator {
     }
 
     private static URI url(String text, String field) {
+        if (text.length() > MAX_URL_LENGTH) {
+            throw DownloadFailure.invalid(field + " is longer than " + MAX_URL_LENGTH + " characters");
+        }
         URI uri;
         try {
             uri = new URI(text.trim());
         } catch (URISyntaxException e) {
-            throw DownloadFailure.invalid(field + " is not a valid URL: " + e.getMessage());
+            // the reason and position only: the input itself may carry a password
+            throw DownloadFailure.invalid(field + " is not a valid URL: " + e.getReason() + " at index " + e.getIndex());
         }
         if (!uri.isAbsolute()) {
-            throw DownloadFailure.invalid(field + " must be an absolute URL, got '" + text + "'");
+            throw DownloadFailure.invalid(field + " must be an absolute http or https URL");
         }
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
@@ -147,39 +164,70 @@ public final class RequestValidator {
                     field + " scheme '" + uri.getScheme() + "' is not supported; use http or https");
         }
         if (uri.getHost() == null || uri.getHost().isBlank()) {
-            throw DownloadFailure.invalid(field + " has no host: '" + text + "'");
+            throw DownloadFailure.invalid(field + " has no valid host name (letters, digits, '-' and '.', or an IP"
+                    + " address; international names in their xn-- form)");
         }
-        if (uri.getUserInfo() != null) {
-            throw DownloadFailure.invalid(field + " must not carry credentials; name an auth profile instead");
+        if (uri.getRawUserInfo() != null) {
+            throw DownloadFailure.invalid(field + " must not carry credentials (user-info); name an auth profile instead");
+        }
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            throw DownloadFailure.invalid(field + " has a port out of range: " + uri.getPort());
         }
         return uri;
     }
 
+    /**
+     * A target is a normalised relative path: segments joined by '/', none empty, '.' or '..', no backslash, no
+     * control or invisible format characters, outside the service's own entries (matched case-insensitively, as a
+     * case-insensitive file system would). Symlinks are checked where the file is placed (FileFinisher).
+     */
     private void checkTarget(String target) {
+        if (target.isEmpty() || target.length() > MAX_TARGET_LENGTH) {
+            throw notAllowed(target, "must be 1-" + MAX_TARGET_LENGTH + " characters");
+        }
+        if (target.startsWith("/") || target.indexOf('\\') >= 0 || target.matches("^[A-Za-z]:.*")) {
+            throw notAllowed(target, "must be a relative path with '/' separators");
+        }
+        if (target.codePoints().anyMatch(RequestValidator::isHidden)) {
+            throw notAllowed(target, "contains control or invisible characters");
+        }
+        String[] segments = target.split("/", -1);
+        for (String segment : segments) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                throw notAllowed(target, "must be a normalised relative path (no empty, '.' or '..' segments,"
+                        + " no trailing '/')");
+            }
+            if (segment.getBytes(StandardCharsets.UTF_8).length > MAX_TARGET_SEGMENT_BYTES) {
+                throw notAllowed(target, "has a name longer than " + MAX_TARGET_SEGMENT_BYTES + " bytes");
+            }
+        }
         Path resolved;
         try {
-            Path relative = Path.of(target);
-            if (relative.isAbsolute() || target.startsWith("/") || target.startsWith("\\")) {
-                throw new DownloadFailure(ErrorCode.TARGET_NOT_ALLOWED,
-                        "target must be a path relative to the output directory, got '" + target + "'");
-            }
-            resolved = outputRoot.resolve(relative).normalize();
+            resolved = outputRoot.resolve(target).normalize();
         } catch (InvalidPathException e) {
-            throw new DownloadFailure(ErrorCode.TARGET_NOT_ALLOWED, "target is not a valid path: " + e.getMessage());
+            throw notAllowed(target, "is not a valid path: " + e.getReason());
         }
         if (!resolved.startsWith(outputRoot) || resolved.equals(outputRoot)) {
-            throw new DownloadFailure(ErrorCode.TARGET_NOT_ALLOWED,
-                    "target '" + target + "' escapes the output directory");
+            throw notAllowed(target, "escapes the output directory");
         }
-        Path inside = outputRoot.relativize(resolved);
-        String first = inside.getName(0).toString();
-        if (RESERVED_TARGET_ROOTS.contains(first) || (inside.getNameCount() == 1 && first.startsWith("downloads."))) {
-            throw new DownloadFailure(ErrorCode.TARGET_NOT_ALLOWED,
-                    "target '" + target + "' points into the service's own files (tmp/, meta/, the database)");
+        String first = segments[0].toLowerCase(Locale.ROOT);
+        if (RESERVED_TARGET_ROOTS.contains(first) || (segments.length == 1 && first.startsWith("downloads."))) {
+            throw notAllowed(target, "points into the service's own files (tmp/, meta/, kafka/, the database)");
         }
-        if (target.endsWith("/")) {
-            throw DownloadFailure.invalid("target must name a file, not a directory: '" + target + "'");
-        }
+    }
+
+    private static DownloadFailure notAllowed(String target, String why) {
+        String shown = target.length() > 200 ? target.substring(0, 200) + "..." : target;
+        return new DownloadFailure(ErrorCode.TARGET_NOT_ALLOWED,
+                "target '" + shown.replaceAll("\\p{Cc}|\\p{Cf}", "?") + "' " + why);
+    }
+
+    /** Controls, and format characters such as U+202E (right-to-left override) that make a name lie about itself. */
+    private static boolean isHidden(int codePoint) {
+        int type = Character.getType(codePoint);
+        return type == Character.CONTROL || type == Character.FORMAT || type == Character.SURROGATE
+                || type == Character.UNASSIGNED || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR;
     }
 
     private static DownloadRequest.Checksum checksum(JsonNode json) {
@@ -215,7 +263,8 @@ public final class RequestValidator {
         };
     }
 
-    private static Map<String, String> headers(JsonNode json) {
+    /** The request's headers, each passed by the header policy; values are kept as data, never interpreted. */
+    private Map<String, String> headers(JsonNode json) {
         JsonNode node = json.get("headers");
         if (node == null || node.isNull()) {
             return Map.of();
@@ -223,23 +272,26 @@ public final class RequestValidator {
         if (!node.isObject()) {
             throw DownloadFailure.invalid("headers must be an object of header names to string values");
         }
+        if (node.size() > headerPolicy.maxHeaders()) {
+            throw DownloadFailure.invalid("at most " + headerPolicy.maxHeaders() + " headers, got " + node.size());
+        }
         Map<String, String> headers = new LinkedHashMap<>();
+        Set<String> seen = new HashSet<>();
         Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> field = fields.next();
             String name = field.getKey();
-            if (!name.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
-                throw DownloadFailure.invalid("header name '" + name + "' is not a valid HTTP header name");
+            String value = field.getValue().isTextual() ? field.getValue().asText() : null;
+            String refusal = headerPolicy.refusal(name, value);
+            if (refusal != null) {
+                throw DownloadFailure.invalid(refusal);
             }
-            if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
-                throw DownloadFailure.invalid("header '" + name + "' is set by the service and cannot be overridden");
+            if (!seen.add(name.toLowerCase(Locale.ROOT))) {
+                throw DownloadFailure.invalid("header '" + name + "' is given twice (names are case-insensitive)");
             }
-            if (!field.getValue().isTextual() || field.getValue().asText().matches("(?s).*[\r\n].*")) {
-                throw DownloadFailure.invalid("header '" + name + "' must have a single-line string value");
-            }
-            headers.put(name, field.getValue().asText());
+            headers.put(name, value);
         }
-        return Map.copyOf(headers);
+        return Collections.unmodifiableMap(headers);
     }
 
     private static String optionalText(JsonNode json, String field) {

@@ -12,10 +12,34 @@ import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 import dev.downloader.DownloadFailure;
+import dev.downloader.plan.ProbeResult;
 
 class ResponseCheckTest {
 
     private static final Instant NOW = Instant.parse("2026-11-21T12:00:00Z");
+
+    private static final String LM = "Wed, 21 Oct 2026 07:28:00 GMT";
+
+    @Test
+    void everyResponseMustBeOfTheProbedVersion() {
+        ProbeResult strong = new ProbeResult(1000L, "\"v1\"", LM, true, null);
+        assertDoesNotThrow(() -> ResponseCheck.requireSameVersion(strong, "\"v1\"", LM, 1000L));
+        assertDoesNotThrow(() -> ResponseCheck.requireSameVersion(strong, null, null, null));
+        // a strong ETag decides on its own: same ETag, different Last-Modified is the same version
+        assertDoesNotThrow(() -> ResponseCheck.requireSameVersion(strong, "\"v1\"", "Thu, 22 Oct 2026 07:28:00 GMT", 1000L));
+        assertChanged(() -> ResponseCheck.requireSameVersion(strong, "\"v2\"", LM, 1000L));
+        assertChanged(() -> ResponseCheck.requireSameVersion(strong, "\"v1\"", LM, 1001L));
+        // no strong ETag: Last-Modified decides
+        ProbeResult weak = new ProbeResult(1000L, "W/\"v1\"", LM, true, null);
+        assertDoesNotThrow(() -> ResponseCheck.requireSameVersion(weak, "W/\"v1\"", LM, 1000L));
+        assertChanged(() -> ResponseCheck.requireSameVersion(weak, "W/\"v1\"", "Thu, 22 Oct 2026 07:28:00 GMT", 1000L));
+        ProbeResult dateOnly = new ProbeResult(1000L, null, LM, true, null);
+        assertChanged(() -> ResponseCheck.requireSameVersion(dateOnly, null, "Thu, 22 Oct 2026 07:28:00 GMT", null));
+    }
+
+    private static void assertChanged(org.junit.jupiter.api.function.Executable check) {
+        assertEquals("ORIGIN_CHANGED", assertThrows(DownloadFailure.class, check).code());
+    }
 
     @Test
     void onlyA206WithTheAskedRangeIsAccepted() {

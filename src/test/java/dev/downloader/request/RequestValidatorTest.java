@@ -1,12 +1,14 @@
 package dev.downloader.request;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -18,7 +20,8 @@ import dev.downloader.DownloadFailure;
 class RequestValidatorTest {
 
     private final RequestValidator validator = new RequestValidator(new ObjectMapper(), Path.of("/srv/data"),
-            new RequestValidator.Limits(65_536, 1L << 30, 16, 1_000_000_000L));
+            new RequestValidator.Limits(65_536, 1L << 30, 16, 1_000_000_000L),
+            new HeaderPolicy(List.of("Accept", "User-Agent", "X-*")));
 
     @Test
     void aFullRequestIsRead() {
@@ -62,15 +65,39 @@ class RequestValidatorTest {
         rejected("{\"url\": \"file:///etc/passwd\"}", "UNSUPPORTED_SCHEME", "not supported");
         rejected("{\"url\": \"http://user:pw@origin.example/f\"}", "INVALID_REQUEST", "credentials");
         rejected("{\"id\": \"../x\", \"url\": \"http://o.example/f\"}", "INVALID_REQUEST", "id must be");
+        rejected("{\"url\": \"http://o.example:99999/f\"}", "INVALID_REQUEST", "port out of range");
+        rejected("{\"url\": \"http://o.example:0/f\"}", "INVALID_REQUEST", "port out of range");
+        rejected("{\"url\": \"http://o.example/f\"} trailing", "INVALID_REQUEST", "not valid JSON");
+        rejected("{\"url\": \"http://o.example/f\"}{\"url\": \"http://o.example/g\"}", "INVALID_REQUEST", "not valid JSON");
+        rejected("{\"url\": \"http://o.example/f\", \"overwrite\": \"yes\"}", "INVALID_REQUEST", "overwrite");
+        rejected("{\"url\": \"http://exa_mple.com/f\"}", "INVALID_REQUEST", "no valid host");
+        rejected("{\"url\": \"http://o.example/" + "a".repeat(9000) + "\"}", "INVALID_REQUEST", "longer than");
     }
 
     @Test
-    void targetsMustStayInsideTheOutputRootAndOutOfTheServiceFiles() {
+    void aBrokenUrlIsNeverQuotedBackWithItsPassword() {
+        DownloadFailure failure = assertThrows(DownloadFailure.class,
+                () -> valid("{\"url\": \"http://user:hunter2@o.example/a file\"}"));
+        assertEquals("INVALID_REQUEST", failure.code());
+        assertFalse(failure.getMessage().contains("hunter2"), failure.getMessage());
+        failure = assertThrows(DownloadFailure.class, () -> valid("{\"url\": \"http://user:hunter2@/nohost\"}"));
+        assertFalse(failure.getMessage().contains("hunter2"), failure.getMessage());
+    }
+
+    @Test
+    void targetsAreNormalisedRelativePathsOutsideTheServiceFiles() {
         for (String target : new String[] {"../escape.bin", "a/../../escape.bin", "/etc/passwd", "tmp/x.part",
-                "meta/x.json", "downloads.mv.db"}) {
+                "meta/x.json", "downloads.mv.db", "a/b/../c.bin", "./a.bin", "a//b.bin", "a/", "TMP/x.part",
+                "Meta/x.json", "KAFKA/x", "Downloads.MV.db", "a\\\\b.bin", "C:/x.bin", "", "a/\\u202Egnp.exe",
+                "a/\\u0000.bin", "x".repeat(256), "a/".repeat(600) + "b"}) {
             rejected("{\"url\": \"http://o.example/f\", \"target\": \"" + target + "\"}", "TARGET_NOT_ALLOWED", "");
         }
-        assertEquals("a/b/../c.bin", valid("{\"url\": \"http://o.example/f\", \"target\": \"a/b/../c.bin\"}").target());
+        assertEquals("datasets/2026/f.bin",
+                valid("{\"url\": \"http://o.example/f\", \"target\": \"datasets/2026/f.bin\"}").target());
+        assertEquals("raw/{{env:HOME}}.bin",
+                valid("{\"url\": \"http://o.example/f\", \"target\": \"raw/{{env:HOME}}.bin\"}").target());
+        assertEquals("tmpfiles/x.bin", valid("{\"url\": \"http://o.example/f\", \"target\": \"tmpfiles/x.bin\"}").target());
+        assertTrue(valid("{\"url\": \"http://o.example/f\", \"overwrite\": true}").overwrite());
     }
 
     @Test
@@ -96,11 +123,30 @@ class RequestValidatorTest {
     }
 
     @Test
-    void headersTheServiceSetsCannotBeOverridden() {
-        rejected("{\"url\": \"http://o.example/f\", \"headers\": {\"Range\": \"bytes=0-1\"}}", "INVALID_REQUEST",
-                "set by the service");
+    void headersPassOnlyByThePolicyAndKeepTheirValuesAsData() {
+        for (String name : new String[] {"Range", "range", "If-Range", "Host", "Accept-Encoding", "Authorization",
+                "Cookie", "Proxy-Authorization", "Content-Length", "Transfer-Encoding", "Connection", "TE", "Upgrade",
+                "CamelHttpUri", "camelhttpmethod", "CAMELHTTPPATH", "X-Forwarded-For", "X-HTTP-Method-Override",
+                "If-None-Match", "Expect"}) {
+            rejected("{\"url\": \"http://o.example/f\", \"headers\": {\"" + name + "\": \"x\"}}", "INVALID_REQUEST",
+                    "the service's own");
+        }
+        for (String name : new String[] {"X-Api-Key", "X-Auth-Token", "X-Session-Id", "X-Secret"}) {
+            rejected("{\"url\": \"http://o.example/f\", \"headers\": {\"" + name + "\": \"x\"}}", "INVALID_REQUEST",
+                    "credential");
+        }
+        rejected("{\"url\": \"http://o.example/f\", \"headers\": {\"kafka.KEY\": \"x\"}}", "INVALID_REQUEST",
+                "letters, digits and '-'");
+        rejected("{\"url\": \"http://o.example/f\", \"headers\": {\"Referer\": \"x\"}}", "INVALID_REQUEST",
+                "not on downloader.request-headers.allowed");
         rejected("{\"url\": \"http://o.example/f\", \"headers\": {\"X-A\": \"a\\r\\nX-B: b\"}}", "INVALID_REQUEST",
                 "single-line");
+        rejected("{\"url\": \"http://o.example/f\", \"headers\": {\"X-A\": 5}}", "INVALID_REQUEST", "single-line");
+        rejected("{\"url\": \"http://o.example/f\", \"headers\": {\"X-A\": \"1\", \"x-a\": \"2\"}}",
+                "INVALID_REQUEST", "twice");
+        DownloadRequest r = valid("{\"url\": \"http://o.example/f\", \"headers\": {\"X-Trace\": \"{{env:HOME}} ${body}\","
+                + " \"accept\": \"*/*\"}}");
+        assertEquals(Map.of("X-Trace", "{{env:HOME}} ${body}", "accept", "*/*"), r.headers());
         rejected("{\"url\": \"http://o.example/f\", \"auth\": \"profile\"}", "INVALID_REQUEST", "not configured");
     }
 
