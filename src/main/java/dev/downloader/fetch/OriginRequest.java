@@ -28,8 +28,10 @@ final class OriginRequest {
         requestHeaders.forEach(in::setHeader);
         in.setHeader(Exchange.HTTP_URI, url.toString());
         in.setHeader(Exchange.HTTP_METHOD, method);
-        // identity: ranges and lengths are about the bytes stored, not a compressed form of them
+        // identity: ranges and lengths are about the bytes stored, not a compressed form of them; and should the
+        // origin encode anyway, the bytes are still written as sent: camel-http would otherwise gunzip the body
         in.setHeader("Accept-Encoding", "identity");
+        in.getExchange().setProperty(Exchange.SKIP_GZIP_ENCODING, true);
     }
 
     static int status(Message in) {

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -51,8 +52,10 @@ public final class RequestValidator {
     }
 
     public RequestValidator(ObjectMapper mapper, Path outputRoot, Limits limits, HeaderPolicy headerPolicy) {
-        // one JSON value and nothing after it: "{...} trailing" is not a request
-        this.reader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        // one JSON value and nothing after it, and no key twice: {"url": a, "url": b} means different things to
+        // different parsers, so it is no request at all
+        this.reader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         this.outputRoot = outputRoot.toAbsolutePath().normalize();
         this.limits = limits;
         this.headerPolicy = headerPolicy;

@@ -70,6 +70,7 @@ class RequestValidatorTest {
         rejected("{\"url\": \"http://o.example/f\"} trailing", "INVALID_REQUEST", "not valid JSON");
         rejected("{\"url\": \"http://o.example/f\"}{\"url\": \"http://o.example/g\"}", "INVALID_REQUEST", "not valid JSON");
         rejected("{\"url\": \"http://o.example/f\", \"overwrite\": \"yes\"}", "INVALID_REQUEST", "overwrite");
+        rejected("{\"url\": \"http://o.example/f\", \"url\": \"http://169.254.169.254/\"}", "INVALID_REQUEST", "Duplicate");
         rejected("{\"url\": \"http://exa_mple.com/f\"}", "INVALID_REQUEST", "no valid host");
         rejected("{\"url\": \"http://o.example/" + "a".repeat(9000) + "\"}", "INVALID_REQUEST", "longer than");
     }

@@ -27,6 +27,16 @@ public final class TestOrigin implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, Served> files = new ConcurrentHashMap<>();
+    /** Every request the origin received, for any path, in order. */
+    public final List<Seen> seen = new CopyOnWriteArrayList<>();
+
+    /** One request as the origin received it: method, request-target as sent, and headers (names lower-cased). */
+    public record Seen(String method, String target, Map<String, List<String>> headers) {
+        public String header(String name) {
+            List<String> values = headers.get(name.toLowerCase(java.util.Locale.ROOT));
+            return values == null ? null : String.join(",", values);
+        }
+    }
 
     public TestOrigin() throws IOException {
         this(0);
@@ -47,7 +57,21 @@ public final class TestOrigin implements AutoCloseable {
     }
 
     public String url(String path) {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        return url("127.0.0.1", path);
+    }
+
+    /** The URL of {@code path} under another name for this origin (e.g. one the test hosts file maps). */
+    public String url(String host, String path) {
+        return "http://" + host + ":" + port() + path;
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** The requests seen for paths starting with {@code prefix}. */
+    public List<Seen> seen(String prefix) {
+        return seen.stream().filter(r -> r.target().startsWith(prefix)).toList();
     }
 
     @Override
@@ -58,8 +82,15 @@ public final class TestOrigin implements AutoCloseable {
 
     /** One served file: its faults (set before the request is sent) and the requests it saw. */
     public static final class Served {
-        final byte[] content;
-        final String etag;
+        volatile byte[] content;
+        volatile String etag;
+        volatile String lastModified = "Wed, 21 Oct 2026 07:28:00 GMT";
+        final Map<String, String> extraHeaders = new ConcurrentHashMap<>();
+        final AtomicInteger getsBeforeChange = new AtomicInteger(-1);
+        volatile byte[] changedContent;
+        volatile boolean ignoreIfRange;
+        volatile int redirectStatus;
+        volatile String redirectLocation;
         volatile boolean ignoreRange;
         volatile boolean refuseHead;
         volatile int status;
@@ -103,6 +134,41 @@ public final class TestOrigin implements AutoCloseable {
             return this;
         }
 
+        /**
+         * After {@code gets} GETs the file is replaced by {@code newContent}, with a new ETag and Last-Modified: the
+         * origin changed during the download.
+         */
+        public Served changingAfter(int gets, byte[] newContent) {
+            changedContent = newContent;
+            getsBeforeChange.set(gets);
+            return this;
+        }
+
+        /** Serves the asked range even when If-Range names another version (a broken cache or server). */
+        public Served ignoringIfRange() {
+            ignoreIfRange = true;
+            return this;
+        }
+
+        /** Sends no ETag: Last-Modified is the only validator. */
+        public Served withoutEtag() {
+            etag = null;
+            return this;
+        }
+
+        /** Adds a response header to every answer (Content-Encoding, Content-Disposition, ...). */
+        public Served withHeader(String name, String value) {
+            extraHeaders.put(name, value);
+            return this;
+        }
+
+        /** Every request is answered {@code status} with this Location, sent as given. */
+        public Served redirecting(int status, String location) {
+            redirectStatus = status;
+            redirectLocation = location;
+            return this;
+        }
+
         /** The first {@code times} GETs send half their body, then the connection is dropped. */
         public Served droppingFirst(int times) {
             resetsLeft.set(times);
@@ -121,25 +187,45 @@ public final class TestOrigin implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            Map<String, List<String>> requestHeaders = new java.util.TreeMap<>();
+            exchange.getRequestHeaders().forEach((name, values) -> requestHeaders.put(
+                    name.toLowerCase(java.util.Locale.ROOT), List.copyOf(values)));
+            seen.add(new Seen(exchange.getRequestMethod(), exchange.getRequestURI().toString(), requestHeaders));
             Served served = files.get(exchange.getRequestURI().getPath());
             if (served == null) {
                 send(exchange, 404, new byte[0]);
+                return;
+            }
+            var headers = exchange.getResponseHeaders();
+            served.extraHeaders.forEach(headers::set);
+            if (served.redirectLocation != null) {
+                headers.set("Location", served.redirectLocation);
+                send(exchange, served.redirectStatus, new byte[0]);
                 return;
             }
             if (served.status != 0) {
                 send(exchange, served.status, ("status " + served.status).getBytes());
                 return;
             }
-            var headers = exchange.getResponseHeaders();
-            headers.set("ETag", served.etag);
-            headers.set("Last-Modified", "Wed, 21 Oct 2026 07:28:00 GMT");
+            boolean get = exchange.getRequestMethod().equals("GET");
+            if (get && served.getsBeforeChange.getAndDecrement() == 0) {
+                served.content = served.changedContent;
+                served.etag = served.etag == null ? null : "\"changed-" + Integer.toHexString(
+                        java.util.Arrays.hashCode(served.content)) + "\"";
+                served.lastModified = "Thu, 22 Oct 2026 09:00:00 GMT";
+            }
+            byte[] content = served.content;
+            if (served.etag != null) {
+                headers.set("ETag", served.etag);
+            }
+            headers.set("Last-Modified", served.lastModified);
             headers.set("Accept-Ranges", "bytes");
             if (exchange.getRequestMethod().equals("HEAD")) {
                 if (served.refuseHead) {
                     exchange.sendResponseHeaders(405, -1);
                     return;
                 }
-                headers.set("Content-Length", Integer.toString(served.content.length));
+                headers.set("Content-Length", Integer.toString(content.length));
                 exchange.sendResponseHeaders(200, -1);
                 return;
             }
@@ -150,32 +236,35 @@ public final class TestOrigin implements AutoCloseable {
                 send(exchange, served.failureStatus, "try again".getBytes());
                 return;
             }
+            String ifRange = exchange.getRequestHeaders().getFirst("If-Range");
+            boolean sameVersion = ifRange == null || served.ignoreIfRange || ifRange.equals(served.etag)
+                    || ifRange.equals(served.lastModified);
             int start = 0;
-            int end = served.content.length - 1;
+            int end = content.length - 1;
             boolean partial = false;
             Matcher m = range == null ? null : RANGE.matcher(range);
-            if (m != null && m.matches() && !served.ignoreRange) {
+            if (m != null && m.matches() && !served.ignoreRange && sameVersion) {
                 start = Integer.parseInt(m.group(1));
                 end = m.group(2).isEmpty() ? end : Math.min(end, Integer.parseInt(m.group(2)));
                 if (start > end) {
-                    headers.set("Content-Range", "bytes */" + served.content.length);
+                    headers.set("Content-Range", "bytes */" + content.length);
                     send(exchange, 416, new byte[0]);
                     return;
                 }
                 partial = true;
-                headers.set("Content-Range", "bytes " + start + "-" + end + "/" + served.content.length);
+                headers.set("Content-Range", "bytes " + start + "-" + end + "/" + content.length);
             }
             int length = end - start + 1;
             (partial ? served.partialResponses : served.fullResponses).incrementAndGet();
             exchange.sendResponseHeaders(partial ? 206 : 200, length);
             OutputStream body = exchange.getResponseBody();
             if (served.resetsLeft.getAndDecrement() > 0 && length > 1) {
-                body.write(served.content, start, length / 2);
+                body.write(content, start, length / 2);
                 body.flush();
                 // closing short of the promised length makes the server drop the connection mid-body
                 return;
             }
-            body.write(served.content, start, length);
+            body.write(content, start, length);
         } catch (IOException e) {
             // the dropped connection of a fault, or a client that went away
         }
