@@ -42,6 +42,8 @@ public interface DownloaderConfig {
 
     RequestHeaders requestHeaders();
 
+    Proxy proxy();
+
     String consumerGroup();
 
     Retry retry();
@@ -66,6 +68,16 @@ public interface DownloaderConfig {
         long initialDelayMs();
 
         long maxDelayMs();
+    }
+
+    interface Proxy {
+        Optional<java.net.URI> url();
+
+        Optional<List<String>> noProxy();
+
+        Optional<String> username();
+
+        Optional<String> password();
     }
 
     interface RequestHeaders {

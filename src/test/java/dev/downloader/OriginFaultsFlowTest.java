@@ -59,6 +59,20 @@ class OriginFaultsFlowTest extends FlowSupport {
         assertTrue(result.path("chunks").asInt() > 1, "still fetched in ranges: " + result);
     }
 
+    @Test
+    void aStatusThatNeverClearsEndsAfterExactlyTheConfiguredRetries() {
+        TestOrigin.Served served = origin.serve("/down/file.bin", randomBytes(50_000, 13)).failingFirst(1000, 503);
+        TestKafka.get().send("down-1", "{\"id\": \"down-1\", \"url\": \"" + origin.url("/down/file.bin") + "\"}");
+
+        JsonNode letter = TestKafka.get().awaitOutcome("down-1").json();
+
+        assertEquals("HTTP_503", letter.path("error").path("code").asText(), letter.toString());
+        assertTrue(letter.path("error").path("retryable").asBoolean());
+        int maxRedeliveries = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("downloader.retry.max-redeliveries", Integer.class);
+        assertEquals(1 + maxRedeliveries, served.gets.size(), "one chunk: one try and its redeliveries, then no more: " + served.gets);
+    }
+
     private JsonNode download(String id, String path, byte[] content, String extra) throws Exception {
         TestKafka.get().send(id, """
                 {"id": "%s", "url": "%s", "checksum": {"algorithm": "sha256", "value": "%s"}%s}

@@ -43,7 +43,8 @@ public final class OriginGuard {
      */
     public void check(URI url) throws UnknownHostException {
         String host = checkName(url.getHost());
-        checkAddresses(host, InetAddress.getAllByName(host));
+        // resolved as written, as the HTTP client will (a trailing dot is meaningful to DNS)
+        checkAddresses(host, InetAddress.getAllByName(url.getHost()));
     }
 
     /** A redirect from {@code from} to {@code to}: https may not lead to plain http unless configured. */

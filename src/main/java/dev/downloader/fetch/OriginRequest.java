@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -15,6 +16,9 @@ import org.apache.hc.core5.http.io.EofSensorInputStream;
  */
 final class OriginRequest {
 
+    private static final Set<String> REDELIVERY_STATE = Set.of(Exchange.REDELIVERY_COUNTER, Exchange.REDELIVERED,
+            Exchange.REDELIVERY_MAX_COUNTER);
+
     private OriginRequest() {
     }
 
@@ -23,7 +27,9 @@ final class OriginRequest {
      * (names already passed by the HeaderPolicy, so none is a Camel name) go first, the service's own after them.
      */
     static void prepare(Message in, String method, java.net.URI url, Map<String, String> requestHeaders) {
-        in.getHeaders().clear();
+        // Camel's redelivery counts live in these headers: clearing them would make every retry the first, for ever.
+        // (camel-http never sends Camel* headers to the origin.)
+        in.getHeaders().keySet().removeIf(name -> !REDELIVERY_STATE.contains(name));
         in.setBody(null);
         requestHeaders.forEach(in::setHeader);
         in.setHeader(Exchange.HTTP_URI, url.toString());

@@ -89,6 +89,7 @@ public final class TestOrigin implements AutoCloseable {
         final AtomicInteger getsBeforeChange = new AtomicInteger(-1);
         volatile byte[] changedContent;
         volatile boolean ignoreIfRange;
+        final Map<Integer, Runnable> getActions = new ConcurrentHashMap<>();
         volatile int redirectStatus;
         volatile String redirectLocation;
         volatile boolean ignoreRange;
@@ -141,6 +142,12 @@ public final class TestOrigin implements AutoCloseable {
         public Served changingAfter(int gets, byte[] newContent) {
             changedContent = newContent;
             getsBeforeChange.set(gets);
+            return this;
+        }
+
+        /** Runs {@code action} when the {@code nth} GET arrives (1-based), before it is answered. */
+        public Served onGet(int nth, Runnable action) {
+            getActions.put(nth, action);
             return this;
         }
 
@@ -231,6 +238,10 @@ public final class TestOrigin implements AutoCloseable {
             }
             String range = exchange.getRequestHeaders().getFirst("Range");
             served.gets.add(range == null ? "" : range);
+            Runnable action = served.getActions.remove(served.gets.size());
+            if (action != null) {
+                action.run();
+            }
             if (served.failuresLeft.getAndDecrement() > 0) {
                 headers.set("Retry-After", "0");
                 send(exchange, served.failureStatus, "try again".getBytes());
