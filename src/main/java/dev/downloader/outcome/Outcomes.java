@@ -11,6 +11,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
@@ -133,6 +136,10 @@ public class Outcomes {
         }
         if (t instanceof RetryableStatus r) {
             return new ErrorInfo("HTTP_" + r.status(), r.getMessage() + "; retries exhausted", r.status(), true);
+        }
+        if (t instanceof SSLHandshakeException || t instanceof SSLPeerUnverifiedException) {
+            return new ErrorInfo(ErrorCode.NETWORK.name(), "TLS: the origin's certificate is not trusted or not for"
+                    + " this host (" + t.getMessage() + "); see quarkus.tls.origin.* to trust another CA", null, false);
         }
         if (t instanceof IOException) {
             return new ErrorInfo(ErrorCode.NETWORK.name(),

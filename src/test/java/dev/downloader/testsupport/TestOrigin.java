@@ -13,8 +13,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import javax.net.ssl.SSLContext;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 
 /**
  * A real HTTP origin on a loopback socket: serves files with Range, ETag and Accept-Ranges, and misbehaves on demand
@@ -25,6 +29,7 @@ public final class TestOrigin implements AutoCloseable {
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
 
     private final HttpServer server;
+    private final String scheme;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, Served> files = new ConcurrentHashMap<>();
     /** Every request the origin received, for any path, in order. */
@@ -43,7 +48,19 @@ public final class TestOrigin implements AutoCloseable {
     }
 
     public TestOrigin(int port) throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
+        this(port, null);
+    }
+
+    /** An HTTPS origin when {@code tls} is given: it presents the certificate of that context's key store. */
+    public TestOrigin(int port, SSLContext tls) throws IOException {
+        if (tls == null) {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
+        } else {
+            HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", port), 50);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            server = https;
+        }
+        scheme = tls == null ? "http" : "https";
         server.createContext("/", this::handle);
         server.setExecutor(executor);
         server.start();
@@ -62,7 +79,7 @@ public final class TestOrigin implements AutoCloseable {
 
     /** The URL of {@code path} under another name for this origin (e.g. one the test hosts file maps). */
     public String url(String host, String path) {
-        return "http://" + host + ":" + port() + path;
+        return scheme + "://" + host + ":" + port() + path;
     }
 
     public int port() {

@@ -1,16 +1,26 @@
 package dev.downloader.testsupport;
 
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+
+import io.smallrye.certs.CertificateGenerator;
+import io.smallrye.certs.CertificateRequest;
+import io.smallrye.certs.Format;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
- * What the @QuarkusTest flows run against: a real Kafka broker, and a fresh data directory (files and the H2
- * database) so that no run sees the requests of the one before.
+ * What the @QuarkusTest flows run against: a real Kafka broker, a fresh data directory (files and the H2 database) so
+ * that no run sees the requests of the one before, TLS certificates for HTTPS origins (the "trusted" one is in the
+ * service's origin trust store, the "untrusted" one is not), and the port of the forwarding proxy the service is
+ * configured with (started by the test that uses it, {@link TestProxy}).
  */
 public class TestServicesResource implements QuarkusTestResourceLifecycleManager {
+
+    public static final String TLS_PASSWORD = "test-secret";
 
     private KafkaBroker broker;
 
@@ -21,8 +31,25 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
             Files.createDirectories(target);
             broker = KafkaBroker.start(0, Files.createTempDirectory(target, "test-kafka-"));
             Path dataDir = Files.createTempDirectory(target, "test-data-");
+            Path tls = Files.createTempDirectory(target, "test-tls-");
+            CertificateGenerator certificates = new CertificateGenerator(tls, true);
+            for (String name : new String[] {"trusted", "untrusted"}) {
+                certificates.generate(new CertificateRequest().withName(name).withCN("localhost")
+                        .withSubjectAlternativeName("DNS:localhost").withSubjectAlternativeName("DNS:secure.test")
+                        .withSubjectAlternativeName("DNS:secure.proxied.example")
+                        .withSubjectAlternativeName("IP:127.0.0.1").withFormat(Format.PKCS12)
+                        .withPassword(TLS_PASSWORD).withDuration(Duration.ofDays(2)));
+            }
+            int proxyPort;
+            try (ServerSocket free = new ServerSocket(0)) {
+                proxyPort = free.getLocalPort();
+            }
             return Map.of("kafka.bootstrap.servers", broker.bootstrapServers(),
-                    "downloader.data-dir", dataDir.toString());
+                    "downloader.data-dir", dataDir.toString(),
+                    "test.tls.dir", tls.toString(),
+                    "quarkus.tls.origin.trust-store.p12.path", tls.resolve("trusted-truststore.p12").toString(),
+                    "quarkus.tls.origin.trust-store.p12.password", TLS_PASSWORD,
+                    "downloader.proxy.url", "http://127.0.0.1:" + proxyPort);
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test services", e);
         }
