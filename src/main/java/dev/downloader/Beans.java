@@ -12,6 +12,7 @@ import org.apache.camel.CamelContext;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.downloader.auth.Credentials;
 import dev.downloader.fetch.OffsetWriter;
 import dev.downloader.fetch.OriginGuard;
 import dev.downloader.plan.ChunkPlanner;
@@ -31,11 +32,11 @@ public class Beans {
     @Produces
     @Singleton
     @Named("requestValidator")
-    RequestValidator requestValidator(ObjectMapper mapper, DownloaderConfig config) {
+    RequestValidator requestValidator(ObjectMapper mapper, DownloaderConfig config, Credentials credentials) {
         return new RequestValidator(mapper, config.dataDir(), new RequestValidator.Limits(
                 config.minChunkSize().asLongValue(), config.maxChunkSize().asLongValue(),
                 config.maxConnectionsPerHost(), config.maxSize().map(s -> s.asLongValue()).orElse(null)),
-                new HeaderPolicy(config.requestHeaders().allowed()));
+                new HeaderPolicy(config.requestHeaders().allowed()), credentials::requireUsable);
     }
 
     @Produces

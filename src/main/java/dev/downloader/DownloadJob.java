@@ -42,6 +42,7 @@ public final class DownloadJob {
     private volatile InOrderDigest digest;
     private volatile boolean ranged;
     private volatile int connections;
+    private volatile boolean credentialsRenewed;
 
     public DownloadJob(DownloadRequest request, Source source, Instant startedAt) {
         this.request = request;
@@ -149,6 +150,15 @@ public final class DownloadJob {
     /** True when a lane found that the origin does not serve ranges as asked: the plan must become one stream. */
     public boolean rangeRefused() {
         return ledger.failure() instanceof dev.downloader.fetch.RangeNotHonoured;
+    }
+
+    /** True once a request of this download was retried with renewed credentials after a 401. */
+    public boolean credentialsRenewed() {
+        return credentialsRenewed;
+    }
+
+    public void markCredentialsRenewed() {
+        credentialsRenewed = true;
     }
 
     public int countRetry() {

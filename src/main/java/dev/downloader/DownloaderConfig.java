@@ -2,10 +2,14 @@ package dev.downloader;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+
+import dev.downloader.auth.AuthType;
 
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
 
 /**
  * The `downloader.*` keys; their defaults and documentation live in application.properties, their one home. Some are
@@ -44,6 +48,9 @@ public interface DownloaderConfig {
 
     Proxy proxy();
 
+    /** Credential profiles by name: {@code downloader.auth.<name>.*}. */
+    Map<String, AuthProfile> auth();
+
     String consumerGroup();
 
     Retry retry();
@@ -68,6 +75,39 @@ public interface DownloaderConfig {
         long initialDelayMs();
 
         long maxDelayMs();
+    }
+
+    interface AuthProfile {
+        AuthType type();
+
+        /** Where the credentials may be sent: hosts, each also covering its subdomains. */
+        List<String> hosts();
+
+        Optional<String> token();
+
+        Optional<String> username();
+
+        Optional<String> password();
+
+        Optional<String> headerName();
+
+        Optional<String> headerValue();
+
+        /** The Quarkus OIDC client (quarkus.oidc-client.<name>.*) of an oauth2 profile; default: the profile's name. */
+        Optional<String> oidcClient();
+
+        Optional<String> secret();
+
+        @WithDefault("X-Signature")
+        String signatureHeader();
+
+        @WithDefault("X-Timestamp")
+        String timestampHeader();
+
+        Optional<String> keyId();
+
+        @WithDefault("X-Key-Id")
+        String keyIdHeader();
     }
 
     interface Proxy {

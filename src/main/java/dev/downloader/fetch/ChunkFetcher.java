@@ -11,6 +11,7 @@ import org.apache.camel.Message;
 
 import dev.downloader.DownloadJob;
 import dev.downloader.DownloaderConfig;
+import dev.downloader.auth.Credentials;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkLedger;
 
@@ -27,10 +28,12 @@ public class ChunkFetcher {
     private static final String RESUME_AT = "chunkResumeAt";
 
     private final OffsetWriter writer;
+    private final Credentials credentials;
     private final long maxSize;
 
-    public ChunkFetcher(OffsetWriter writer, DownloaderConfig config) {
+    public ChunkFetcher(OffsetWriter writer, Credentials credentials, DownloaderConfig config) {
         this.writer = writer;
+        this.credentials = credentials;
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(0L);
     }
 
@@ -51,6 +54,7 @@ public class ChunkFetcher {
         exchange.setProperty(RESUME_AT, resumeAt);
         Message in = exchange.getIn();
         OriginRequest.prepare(in, "GET", job.url(), job.request().headers());
+        credentials.apply(in, job.request().auth(), "GET", job.url());
         if (job.ranged()) {
             in.setHeader("Range", "bytes=" + resumeAt + "-" + chunk.end());
             String validator = job.probe().ifRangeValidator();
@@ -69,7 +73,7 @@ public class ChunkFetcher {
         boolean complete = false;
         try {
             int status = OriginRequest.status(in);
-            OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", job.url()));
+            OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", job.url()), job, credentials);
             String etag = in.getHeader("ETag", String.class);
             String lastModified = in.getHeader("Last-Modified", String.class);
             long length;

@@ -19,6 +19,7 @@ import dev.downloader.DownloadFailure;
 import dev.downloader.DownloadJob;
 import dev.downloader.DownloaderConfig;
 import dev.downloader.ErrorCode;
+import dev.downloader.auth.Credentials;
 import dev.downloader.plan.ProbeResult;
 
 /**
@@ -35,10 +36,12 @@ public class OriginProbe {
     private static final Pattern FILENAME = Pattern.compile("filename\\s*=\\s*\"?([^\";]+)\"?", Pattern.CASE_INSENSITIVE);
 
     private final OriginGuard guard;
+    private final Credentials credentials;
     private final Long maxSize;
 
-    public OriginProbe(OriginGuard guard, DownloaderConfig config) {
+    public OriginProbe(OriginGuard guard, Credentials credentials, DownloaderConfig config) {
         this.guard = guard;
+        this.credentials = credentials;
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(null);
     }
 
@@ -46,12 +49,12 @@ public class OriginProbe {
         DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
         guard.check(job.url());
         Message in = exchange.getIn();
+        String method = job.headRefused() ? "GET" : "HEAD";
+        OriginRequest.prepare(in, method, job.url(), job.request().headers());
         if (job.headRefused()) {
-            OriginRequest.prepare(in, "GET", job.url(), job.request().headers());
             in.setHeader("Range", "bytes=0-0");
-        } else {
-            OriginRequest.prepare(in, "HEAD", job.url(), job.request().headers());
         }
+        credentials.apply(in, job.request().auth(), method, job.url());
     }
 
     /** Records the probe on the job, or a redirect or HEAD refusal to probe again after; throws on a failure. */
@@ -76,7 +79,7 @@ public class OriginProbe {
                     fileName(in))));
             return;
         }
-        OriginRequest.requireSuccess(in, status, OriginRequest.describe(method, job.url()));
+        OriginRequest.requireSuccess(in, status, OriginRequest.describe(method, job.url()), job, credentials);
         Long size;
         boolean ranges;
         if (job.headRefused()) {

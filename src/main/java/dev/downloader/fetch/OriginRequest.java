@@ -10,6 +10,9 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.hc.core5.http.io.EofSensorInputStream;
 
+import dev.downloader.DownloadJob;
+import dev.downloader.auth.Credentials;
+
 /**
  * What every call to an origin shares: a message carrying only the headers meant for the origin (exchange headers
  * become HTTP headers in camel-http), the status check, and letting go of a body without draining it.
@@ -48,8 +51,16 @@ final class OriginRequest {
         return status;
     }
 
-    /** As {@link ResponseCheck#requireSuccess}, and hands the origin's Retry-After to the redelivery policy. */
-    static void requireSuccess(Message in, int status, String request) {
+    /**
+     * As {@link ResponseCheck#requireSuccess}, and hands the origin's Retry-After to the redelivery policy. A 401 to
+     * an OAuth2 profile's token is retried once with a renewed token, within the same retry budget.
+     */
+    static void requireSuccess(Message in, int status, String request, DownloadJob job, Credentials credentials) {
+        if (status == 401 && credentials.renewAfterRejection(job.request().auth(),
+                in.getExchange().getProperty(Credentials.TOKEN_SENT, String.class), job.credentialsRenewed())) {
+            job.markCredentialsRenewed();
+            throw new RetryableStatus(401, "origin answered 401 for " + request + "; retrying with a renewed token", 0);
+        }
         try {
             ResponseCheck.requireSuccess(status, in.getHeader(Exchange.HTTP_RESPONSE_TEXT, String.class), request,
                     in.getHeader("Retry-After", String.class), Instant.now());

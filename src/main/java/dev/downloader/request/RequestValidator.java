@@ -46,12 +46,20 @@ public final class RequestValidator {
     private final Path outputRoot;
     private final Limits limits;
     private final HeaderPolicy headerPolicy;
+    private final AuthCheck authCheck;
+
+    /** Whether a request may use a credential profile for its URL; throws a DownloadFailure if not. */
+    @FunctionalInterface
+    public interface AuthCheck {
+        void requireUsable(String profile, URI url);
+    }
 
     /** The bounds a request may ask for, from configuration. {@code maxSize} is null when unbounded. */
     public record Limits(long minChunkSize, long maxChunkSize, int maxConnections, Long maxSize) {
     }
 
-    public RequestValidator(ObjectMapper mapper, Path outputRoot, Limits limits, HeaderPolicy headerPolicy) {
+    public RequestValidator(ObjectMapper mapper, Path outputRoot, Limits limits, HeaderPolicy headerPolicy,
+            AuthCheck authCheck) {
         // one JSON value and nothing after it, and no key twice: {"url": a, "url": b} means different things to
         // different parsers, so it is no request at all
         this.reader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -59,6 +67,7 @@ public final class RequestValidator {
         this.outputRoot = outputRoot.toAbsolutePath().normalize();
         this.limits = limits;
         this.headerPolicy = headerPolicy;
+        this.authCheck = authCheck;
     }
 
     /** Parses and validates; {@code derivedId} is used when the request carries no id. */
@@ -122,10 +131,9 @@ public final class RequestValidator {
         boolean overwrite = overwriteNode != null && overwriteNode.asBoolean();
         String auth = optionalText(json, "auth");
         if (auth != null) {
-            // credential profiles are not configurable yet: refusing beats downloading without the credentials asked for
-            throw DownloadFailure.invalid("auth profile '" + auth + "' is not configured");
+            authCheck.requireUsable(auth, url);
         }
-        return new DownloadRequest(id, url, List.copyOf(mirrors), target, checksum(json), size, headers(json), null,
+        return new DownloadRequest(id, url, List.copyOf(mirrors), target, checksum(json), size, headers(json), auth,
                 chunkSize, connections == null ? null : connections.intValue(),
                 priorityNode == null || priorityNode.isNull() ? 0 : priorityNode.asInt(), overwrite, json);
     }

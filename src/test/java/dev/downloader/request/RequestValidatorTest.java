@@ -21,7 +21,11 @@ class RequestValidatorTest {
 
     private final RequestValidator validator = new RequestValidator(new ObjectMapper(), Path.of("/srv/data"),
             new RequestValidator.Limits(65_536, 1L << 30, 16, 1_000_000_000L),
-            new HeaderPolicy(List.of("Accept", "User-Agent", "X-*")));
+            new HeaderPolicy(List.of("Accept", "User-Agent", "X-*")), (profile, url) -> {
+                if (!profile.equals("files") || !url.getHost().equals("o.example")) {
+                    throw DownloadFailure.invalid("auth profile '" + profile + "' is not usable for " + url.getHost());
+                }
+            });
 
     @Test
     void aFullRequestIsRead() {
@@ -148,7 +152,9 @@ class RequestValidatorTest {
         DownloadRequest r = valid("{\"url\": \"http://o.example/f\", \"headers\": {\"X-Trace\": \"{{env:HOME}} ${body}\","
                 + " \"accept\": \"*/*\"}}");
         assertEquals(Map.of("X-Trace", "{{env:HOME}} ${body}", "accept", "*/*"), r.headers());
-        rejected("{\"url\": \"http://o.example/f\", \"auth\": \"profile\"}", "INVALID_REQUEST", "not configured");
+        rejected("{\"url\": \"http://o.example/f\", \"auth\": \"profile\"}", "INVALID_REQUEST", "not usable");
+        rejected("{\"url\": \"http://other.example/f\", \"auth\": \"files\"}", "INVALID_REQUEST", "not usable");
+        assertEquals("files", valid("{\"url\": \"http://o.example/f\", \"auth\": \"files\"}").auth());
     }
 
     private DownloadRequest valid(String json) {

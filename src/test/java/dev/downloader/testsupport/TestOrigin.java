@@ -35,6 +35,36 @@ public final class TestOrigin implements AutoCloseable {
     /** Every request the origin received, for any path, in order. */
     public final List<Seen> seen = new CopyOnWriteArrayList<>();
 
+    /**
+     * An OAuth2 token endpoint (client credentials): every POST issues a new token, the last one issued is the one
+     * the origin's protected files accept, and {@link #revoke()} makes it stale, as an expired session would be.
+     */
+    public static final class TokenEndpoint {
+        public final AtomicInteger issued = new AtomicInteger();
+        volatile String current;
+        /** Seconds the tokens issued from now on are valid for. */
+        public volatile int expiresIn;
+
+        public String current() {
+            return current;
+        }
+
+        /** The current token is no longer accepted; a new one is issued at the next POST. */
+        public void revoke() {
+            current = "revoked";
+        }
+    }
+
+    private final Map<String, TokenEndpoint> tokenEndpoints = new ConcurrentHashMap<>();
+
+    /** Serves a token endpoint at {@code path}, issuing tokens valid for {@code expiresIn} seconds. */
+    public TokenEndpoint tokenEndpoint(String path, int expiresIn) {
+        TokenEndpoint endpoint = new TokenEndpoint();
+        endpoint.expiresIn = expiresIn;
+        tokenEndpoints.put(path, endpoint);
+        return endpoint;
+    }
+
     /** One request as the origin received it: method, request-target as sent, and headers (names lower-cased). */
     public record Seen(String method, String target, Map<String, List<String>> headers) {
         public String header(String name) {
@@ -107,6 +137,7 @@ public final class TestOrigin implements AutoCloseable {
         volatile byte[] changedContent;
         volatile boolean ignoreIfRange;
         final Map<Integer, Runnable> getActions = new ConcurrentHashMap<>();
+        volatile java.util.function.Predicate<Seen> authorized;
         volatile int redirectStatus;
         volatile String redirectLocation;
         volatile boolean ignoreRange;
@@ -162,6 +193,12 @@ public final class TestOrigin implements AutoCloseable {
             return this;
         }
 
+        /** Answers 401 to every request {@code authorized} does not accept. */
+        public Served requiring(java.util.function.Predicate<Seen> authorized) {
+            this.authorized = authorized;
+            return this;
+        }
+
         /** Runs {@code action} when the {@code nth} GET arrives (1-based), before it is answered. */
         public Served onGet(int nth, Runnable action) {
             getActions.put(nth, action);
@@ -214,7 +251,17 @@ public final class TestOrigin implements AutoCloseable {
             Map<String, List<String>> requestHeaders = new java.util.TreeMap<>();
             exchange.getRequestHeaders().forEach((name, values) -> requestHeaders.put(
                     name.toLowerCase(java.util.Locale.ROOT), List.copyOf(values)));
-            seen.add(new Seen(exchange.getRequestMethod(), exchange.getRequestURI().toString(), requestHeaders));
+            Seen request = new Seen(exchange.getRequestMethod(), exchange.getRequestURI().toString(), requestHeaders);
+            seen.add(request);
+            TokenEndpoint tokens = tokenEndpoints.get(exchange.getRequestURI().getPath());
+            if (tokens != null && exchange.getRequestMethod().equals("POST")) {
+                exchange.getRequestBody().readAllBytes();
+                tokens.current = "token-" + tokens.issued.incrementAndGet();
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                send(exchange, 200, ("{\"access_token\": \"" + tokens.current + "\", \"token_type\": \"Bearer\","
+                        + " \"expires_in\": " + tokens.expiresIn + "}").getBytes());
+                return;
+            }
             Served served = files.get(exchange.getRequestURI().getPath());
             if (served == null) {
                 send(exchange, 404, new byte[0]);
@@ -222,6 +269,10 @@ public final class TestOrigin implements AutoCloseable {
             }
             var headers = exchange.getResponseHeaders();
             served.extraHeaders.forEach(headers::set);
+            if (served.authorized != null && !served.authorized.test(request)) {
+                send(exchange, 401, "credentials, please".getBytes());
+                return;
+            }
             if (served.redirectLocation != null) {
                 headers.set("Location", served.redirectLocation);
                 send(exchange, served.redirectStatus, new byte[0]);

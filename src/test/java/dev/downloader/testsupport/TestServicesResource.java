@@ -40,18 +40,24 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
                         .withSubjectAlternativeName("IP:127.0.0.1").withFormat(Format.PKCS12)
                         .withPassword(TLS_PASSWORD).withDuration(Duration.ofDays(2)));
             }
-            int proxyPort;
-            try (ServerSocket free = new ServerSocket(0)) {
-                proxyPort = free.getLocalPort();
-            }
+            int proxyPort = freePort();
+            int oauthPort = freePort();
             return Map.of("kafka.bootstrap.servers", broker.bootstrapServers(),
                     "downloader.data-dir", dataDir.toString(),
                     "test.tls.dir", tls.toString(),
                     "quarkus.tls.origin.trust-store.p12.path", tls.resolve("trusted-truststore.p12").toString(),
                     "quarkus.tls.origin.trust-store.p12.password", TLS_PASSWORD,
-                    "downloader.proxy.url", "http://127.0.0.1:" + proxyPort);
+                    "downloader.proxy.url", "http://127.0.0.1:" + proxyPort,
+                    "test.oauth.port", Integer.toString(oauthPort));
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test services", e);
+        }
+    }
+
+    /** A port free now, for a server a test class starts on it (its URL must be in the configuration already). */
+    private static int freePort() throws java.io.IOException {
+        try (ServerSocket free = new ServerSocket(0)) {
+            return free.getLocalPort();
         }
     }
 
