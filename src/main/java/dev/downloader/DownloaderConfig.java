@@ -131,6 +131,9 @@ public interface DownloaderConfig {
 
         boolean allowHttpsToHttpRedirect();
 
+        /** The Quarkus TLS configuration (quarkus.tls.<name>.*) origins are verified with. */
+        String tlsConfigurationName();
+
         Optional<List<String>> allowedHosts();
 
         Optional<List<String>> deniedHosts();

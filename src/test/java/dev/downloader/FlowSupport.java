@@ -1,19 +1,28 @@
 package dev.downloader;
 
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Random;
 
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.downloader.testsupport.TestKafka;
 import dev.downloader.testsupport.TestOrigin;
+import dev.downloader.testsupport.TestServicesResource;
 
 /** What the flow tests share: an HTTP origin of their own, test files, and where the service writes. */
 abstract class FlowSupport {
@@ -58,6 +67,26 @@ abstract class FlowSupport {
         } catch (Exception e) {
             throw new IllegalStateException("cannot map " + name + " in the test hosts file", e);
         }
+    }
+
+    /** A server-side TLS context presenting one of TestServicesResource's certificates ("trusted", "untrusted"). */
+    static SSLContext serverContext(String certificate) throws Exception {
+        Path dir = Path.of(ConfigProvider.getConfig().getValue("test.tls.dir", String.class));
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(dir.resolve(certificate + "-keystore.p12"))) {
+            keys.load(in, TestServicesResource.TLS_PASSWORD.toCharArray());
+        }
+        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(keys, TestServicesResource.TLS_PASSWORD.toCharArray());
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(factory.getKeyManagers(), null, null);
+        return context;
+    }
+
+    /** Sends {"id": id, "url": url, ...extra} and waits for its outcome. */
+    static JsonNode outcome(String id, String url, String extra) {
+        TestKafka.get().send(id, "{\"id\": \"" + id + "\", \"url\": \"" + url + "\"" + extra + "}");
+        return TestKafka.get().awaitOutcome(id).json();
     }
 
     static Path dataDir() {

@@ -36,7 +36,7 @@ class OriginPolicyFlowTest extends FlowSupport {
             served.droppingFirst(1);
         });
 
-        JsonNode letter = request("rebind-1", origin.url("rebind.test", "/rebind/file.bin"), ", \"connections\": 1");
+        JsonNode letter = outcome("rebind-1", origin.url("rebind.test", "/rebind/file.bin"), ", \"connections\": 1");
 
         assertEquals("ORIGIN_NOT_ALLOWED", letter.path("error").path("code").asText(), letter.toString());
         assertTrue(letter.path("error").path("message").asText().contains("127.0.0.2"), letter.toString());
@@ -48,7 +48,7 @@ class OriginPolicyFlowTest extends FlowSupport {
     void aNameOnTheInternalRangeIsRefusedBeforeAnyConnection() {
         mapHost("inside.test", "10.1.2.3");
 
-        JsonNode letter = request("inside-1", origin.url("inside.test", "/x.bin"), "");
+        JsonNode letter = outcome("inside-1", origin.url("inside.test", "/x.bin"), "");
 
         assertEquals("ORIGIN_NOT_ALLOWED", letter.path("error").path("code").asText(), letter.toString());
         assertTrue(letter.path("error").path("message").asText().contains("10.1.2.3"), letter.toString());
@@ -61,8 +61,8 @@ class OriginPolicyFlowTest extends FlowSupport {
         byte[] content = randomBytes(30_000, 51);
         origin.serve("/names/a.bin", content);
 
-        JsonNode denied = request("denied-1", origin.url("DENIED.Test.", "/names/a.bin"), "");
-        JsonNode fine = request("fine-1", origin.url("fine.test.", "/names/a.bin"), "");
+        JsonNode denied = outcome("denied-1", origin.url("DENIED.Test.", "/names/a.bin"), "");
+        JsonNode fine = outcome("fine-1", origin.url("fine.test.", "/names/a.bin"), "");
 
         assertEquals("ORIGIN_NOT_ALLOWED", denied.path("error").path("code").asText(), denied.toString());
         assertEquals("COMPLETED", fine.path("status").asText(), fine.toString());
@@ -71,14 +71,9 @@ class OriginPolicyFlowTest extends FlowSupport {
 
     @Test
     void aNameThatNeverResolvesEndsAsNetworkAfterItsRetries() {
-        JsonNode letter = request("unknown-1", origin.url("nowhere.test", "/x.bin"), "");
+        JsonNode letter = outcome("unknown-1", origin.url("nowhere.test", "/x.bin"), "");
 
         assertEquals("NETWORK", letter.path("error").path("code").asText(), letter.toString());
         assertTrue(letter.path("error").path("retryable").asBoolean(), letter.toString());
-    }
-
-    private static JsonNode request(String id, String url, String extra) {
-        TestKafka.get().send(id, "{\"id\": \"" + id + "\", \"url\": \"" + url + "\"" + extra + "}");
-        return TestKafka.get().awaitOutcome(id).json();
     }
 }

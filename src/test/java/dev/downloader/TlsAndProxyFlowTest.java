@@ -5,14 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.AfterAll;
@@ -65,7 +61,7 @@ class TlsAndProxyFlowTest extends FlowSupport {
         byte[] content = randomBytes(300_000, 60);
         trusted.serve("/tls/a.bin", content);
 
-        JsonNode result = request("tls-ok", trusted.url("secure.test", "/tls/a.bin"), ", \"connections\": 3");
+        JsonNode result = outcome("tls-ok", trusted.url("secure.test", "/tls/a.bin"), ", \"connections\": 3");
 
         assertEquals("COMPLETED", result.path("status").asText(), result.toString());
         assertArrayEquals(content, Files.readAllBytes(dataDir().resolve(result.path("path").asText())));
@@ -75,7 +71,7 @@ class TlsAndProxyFlowTest extends FlowSupport {
     void anUntrustedCertificateIsRefused() {
         untrusted.serve("/tls/b.bin", randomBytes(1000, 61));
 
-        JsonNode letter = request("tls-untrusted", untrusted.url("secure.test", "/tls/b.bin"), "");
+        JsonNode letter = outcome("tls-untrusted", untrusted.url("secure.test", "/tls/b.bin"), "");
 
         assertEquals("NETWORK", letter.path("error").path("code").asText(), letter.toString());
         assertFalse(letter.path("error").path("retryable").asBoolean(), letter.toString());
@@ -87,7 +83,7 @@ class TlsAndProxyFlowTest extends FlowSupport {
     void aCertificateForAnotherHostIsRefused() {
         trusted.serve("/tls/c.bin", randomBytes(1000, 62));
 
-        JsonNode letter = request("tls-mismatch", trusted.url("mismatch.test", "/tls/c.bin"), "");
+        JsonNode letter = outcome("tls-mismatch", trusted.url("mismatch.test", "/tls/c.bin"), "");
 
         assertEquals("NETWORK", letter.path("error").path("code").asText(), letter.toString());
         assertTrue(letter.path("error").path("message").asText().startsWith("TLS:"), letter.toString());
@@ -99,7 +95,7 @@ class TlsAndProxyFlowTest extends FlowSupport {
         origin.serve("/plain/d.bin", randomBytes(1000, 63));
         trusted.serve("/tls/d.bin", new byte[0]).redirecting(302, origin.url("/plain/d.bin"));
 
-        JsonNode letter = request("tls-downgrade", trusted.url("secure.test", "/tls/d.bin"), "");
+        JsonNode letter = outcome("tls-downgrade", trusted.url("secure.test", "/tls/d.bin"), "");
 
         assertEquals("ORIGIN_NOT_ALLOWED", letter.path("error").path("code").asText(), letter.toString());
         assertTrue(origin.seen("/plain/d.bin").isEmpty());
@@ -111,10 +107,10 @@ class TlsAndProxyFlowTest extends FlowSupport {
         origin.serve("/proxy/e.bin", content);
         trusted.serve("/proxy/f.bin", content);
 
-        JsonNode viaProxy = request("proxy-http", origin.url("files.proxied.example", "/proxy/e.bin"),
+        JsonNode viaProxy = outcome("proxy-http", origin.url("files.proxied.example", "/proxy/e.bin"),
                 ", \"connections\": 2");
-        JsonNode tunnelled = request("proxy-https", trusted.url("secure.proxied.example", "/proxy/f.bin"), "");
-        JsonNode direct = request("proxy-direct", origin.url("/proxy/e.bin"), ", \"target\": \"direct/e.bin\"");
+        JsonNode tunnelled = outcome("proxy-https", trusted.url("secure.proxied.example", "/proxy/f.bin"), "");
+        JsonNode direct = outcome("proxy-direct", origin.url("/proxy/e.bin"), ", \"target\": \"direct/e.bin\"");
 
         for (JsonNode result : new JsonNode[] {viaProxy, tunnelled, direct}) {
             assertEquals("COMPLETED", result.path("status").asText(), result.toString());
@@ -129,23 +125,5 @@ class TlsAndProxyFlowTest extends FlowSupport {
                 proxy.requestLines.toString());
         assertTrue(proxy.requestLines.stream().noneMatch(l -> l.contains("127.0.0.1") || l.contains(".test")),
                 "no-proxy hosts went direct: " + proxy.requestLines);
-    }
-
-    private static JsonNode request(String id, String url, String extra) {
-        TestKafka.get().send(id, "{\"id\": \"" + id + "\", \"url\": \"" + url + "\"" + extra + "}");
-        return TestKafka.get().awaitOutcome(id).json();
-    }
-
-    private static SSLContext serverContext(String name) throws Exception {
-        Path dir = Path.of(ConfigProvider.getConfig().getValue("test.tls.dir", String.class));
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(dir.resolve(name + "-keystore.p12"))) {
-            keys.load(in, TestServicesResource.TLS_PASSWORD.toCharArray());
-        }
-        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        factory.init(keys, TestServicesResource.TLS_PASSWORD.toCharArray());
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(factory.getKeyManagers(), null, null);
-        return context;
     }
 }

@@ -36,15 +36,13 @@ import io.quarkus.tls.TlsConfigurationRegistry;
 
 /**
  * How the service connects to origins, handed to camel-http as its connection manager and client configurer: every
- * new connection resolves through the origin guard; TLS trusts what the Quarkus TLS configuration named
- * {@value #TLS_CONFIGURATION} says (the JDK's CAs when there is none); a configured proxy is used except for the
- * no-proxy hosts.
+ * new connection resolves through the origin guard; TLS trusts what the Quarkus TLS configuration named by
+ * {@code downloader.origin.tls-configuration-name} says (the JDK's CAs when there is none); a configured proxy is used
+ * except for the no-proxy hosts.
  */
 @ApplicationScoped
 public class OriginConnections {
 
-    /** The name of the Quarkus TLS configuration ({@code quarkus.tls.origin.*}) used for origins. */
-    public static final String TLS_CONFIGURATION = "origin";
     private static final Logger LOG = Logger.getLogger(OriginConnections.class);
 
     @Produces
@@ -59,7 +57,8 @@ public class OriginConnections {
         Set<String> proxyHost = config.proxy().url().map(u -> Set.of(u.getHost())).orElse(Set.of());
         return PoolingHttpClientConnectionManagerBuilder.create()
                 .setDnsResolver(new GuardedDnsResolver(guard, proxyHost))
-                .setTlsSocketStrategy(tlsStrategy(tls.get(TLS_CONFIGURATION)))
+                .setTlsSocketStrategy(tlsStrategy(config.origin().tlsConfigurationName(),
+                        tls.get(config.origin().tlsConfigurationName())))
                 .setMaxConnPerRoute(perRoute)
                 .setMaxConnTotal(total)
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
@@ -101,18 +100,20 @@ public class OriginConnections {
         };
     }
 
-    private static DefaultClientTlsStrategy tlsStrategy(Optional<TlsConfiguration> configured) throws Exception {
+    private static DefaultClientTlsStrategy tlsStrategy(String name, Optional<TlsConfiguration> configured)
+            throws Exception {
         if (configured.isEmpty()) {
             return new DefaultClientTlsStrategy(SSLContext.getDefault(), HttpsSupport.getDefaultHostnameVerifier());
         }
         TlsConfiguration tls = configured.get();
         boolean verifyHost = !tls.getHostnameVerificationAlgorithm().map("NONE"::equalsIgnoreCase).orElse(false);
         if (tls.isTrustAll()) {
-            LOG.warn("TLS certificates of origins are NOT verified (quarkus.tls.origin.trust-all=true): any server can"
-                    + " pose as any origin. Use a trust store (quarkus.tls.origin.trust-store.*) instead.");
+            LOG.warnf("TLS certificates of origins are NOT verified (quarkus.tls.%s.trust-all=true): any server can"
+                    + " pose as any origin. Use a trust store (quarkus.tls.%s.trust-store.*) instead.", name, name);
         }
         if (!verifyHost) {
-            LOG.warn("TLS host names of origins are NOT verified (quarkus.tls.origin.hostname-verification-algorithm=NONE)");
+            LOG.warnf("TLS host names of origins are NOT verified (quarkus.tls.%s.hostname-verification-algorithm=NONE)",
+                    name);
         }
         HostnameVerifier verifier = verifyHost ? HttpsSupport.getDefaultHostnameVerifier() : NoopHostnameVerifier.INSTANCE;
         return new DefaultClientTlsStrategy(tls.createSSLContext(), verifier);

@@ -36,19 +36,28 @@ public final class TestKafka {
     private final List<Outcome> outcomes = new CopyOnWriteArrayList<>();
     private final ObjectMapper mapper = new ObjectMapper();
     private final String requests;
+    private final String bootstrap;
+    private volatile boolean closed;
 
     /** A record seen on the results or dead-letter topic. */
     public record Outcome(String topic, String key, JsonNode json) {
     }
 
+    /** The test side of the current broker: a test profile restarts the services, and with them the broker. */
     public static synchronized TestKafka get() {
-        if (instance == null) {
-            instance = new TestKafka(ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
+        String bootstrap = ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
+        if (instance == null || !instance.bootstrap.equals(bootstrap)) {
+            if (instance != null) {
+                instance.closed = true;
+                instance.producer.close(Duration.ZERO);
+            }
+            instance = new TestKafka(bootstrap);
         }
         return instance;
     }
 
     private TestKafka(String bootstrap) {
+        this.bootstrap = bootstrap;
         var config = ConfigProvider.getConfig();
         requests = config.getValue("downloader.topic.requests", String.class);
         List<String> outcomeTopics = List.of(config.getValue("downloader.topic.results", String.class),
@@ -93,7 +102,7 @@ public final class TestKafka {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
                 new StringDeserializer())) {
             consumer.subscribe(topics);
-            while (true) {
+            while (!closed) {
                 for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
                     outcomes.add(new Outcome(record.topic(), record.key(), mapper.readTree(record.value())));
                 }
