@@ -1,9 +1,11 @@
 package dev.downloader;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -157,12 +159,15 @@ class HostileRequestsFlowTest extends FlowSupport {
         origin.serve("/hostile/good.bin", good);
         TestKafka.get().send("hostile-good", """
                 {"id": "hostile-good", "url": "%s", "headers": {"X-Trace": "{{env:HOME}} ${sys:user.home}"},
+                 "target": "literal/{{env:HOME}}-${sys:user.home}.bin",
                  "checksum": {"algorithm": "SHA-256", "value": "%s"}}""".formatted(origin.url("/hostile/good.bin"),
                 sha256(good)));
 
         // sent last on the same partition: once it completes, the consumer went past every hostile record
         JsonNode done = TestKafka.get().awaitOutcome("hostile-good").json();
         assertEquals("COMPLETED", done.path("status").asText(), done.toString());
+        assertEquals("literal/{{env:HOME}}-${sys:user.home}.bin", done.path("path").asText(), "a target is never evaluated");
+        assertArrayEquals(good, Files.readAllBytes(dataDir().resolve("literal/{{env:HOME}}-${sys:user.home}.bin")));
 
         for (int i = 0; i < corpus.size(); i++) {
             Case c = corpus.get(i);
