@@ -35,7 +35,8 @@ public class Beans {
     RequestValidator requestValidator(ObjectMapper mapper, DownloaderConfig config, Credentials credentials) {
         return new RequestValidator(mapper, config.dataDir(), new RequestValidator.Limits(
                 config.minChunkSize().asLongValue(), config.maxChunkSize().asLongValue(),
-                config.maxConnectionsPerHost(), config.maxSize().map(s -> s.asLongValue()).orElse(null)),
+                config.maxConnectionsPerHost(), config.maxSize().map(s -> s.asLongValue()).orElse(null),
+                config.maxRequestSize().asLongValue()),
                 new HeaderPolicy(config.requestHeaders().allowed()), credentials::requireUsable);
     }
 

@@ -40,6 +40,8 @@ public interface DownloaderConfig {
 
     MemorySize bufferSize();
 
+    MemorySize maxRequestSize();
+
     Optional<String> nodeId();
 
     Origin origin();

@@ -41,6 +41,43 @@ class InvalidRequestFlowTest extends FlowSupport {
     }
 
     @Test
+    void poisonRecordsEachEndAsOneDeadLetterAndThePartitionMovesOn() {
+        byte[] controlBytes = new byte[200_000];
+        java.util.Arrays.fill(controlBytes, (byte) 0x01);
+        byte[] binary = randomBytes(900_000, 22);
+        String deep = "{\"id\": \"poison-deep\", \"x\": " + "[".repeat(998) + "]".repeat(998) + "}";
+        String huge = "{\"id\": \"poison-huge\", \"url\": \"" + origin.url("/poison.bin") + "\", \"headers\": {\"X-Pad\": \""
+                + "p".repeat(8000) + "\"}, \"pad\": \"" + "x".repeat(2_000_000) + "\"}";
+        TestKafka.get().send("poison-control", controlBytes);
+        TestKafka.get().send("poison-binary", binary);
+        TestKafka.get().send("poison-deep", deep);
+        TestKafka.get().send("poison-huge", huge);
+        origin.serve("/after-poison.bin", randomBytes(10_000, 23));
+        TestKafka.get().send("after-poison", """
+                {"id": "after-poison", "url": "%s"}""".formatted(origin.url("/after-poison.bin")));
+
+        assertEquals("COMPLETED", TestKafka.get().awaitOutcome("after-poison").json().path("status").asText());
+        for (String key : new String[] {"poison-deep", "poison-huge"}) {
+            TestKafka.get().awaitOutcome(key);
+            var letters = TestKafka.get().outcomes(o -> key.equals(o.key()));
+            assertEquals(1, letters.size(), key + ": " + letters);
+            JsonNode letter = letters.get(0).json();
+            assertEquals("INVALID_REQUEST", letter.path("error").path("code").asText(), key + ": " + letter);
+            assertTrue(letter.toString().length() < 64 * 1024, key + " dead letter is " + letter.toString().length());
+        }
+        // the two payloads that are not JSON: unkeyed dead letters, their echoes cut short
+        JsonNode control = TestKafka.get().awaitOutcome(o -> o.key() == null
+                && o.json().path("raw").asText().startsWith("\u0001\u0001")).json();
+        assertTrue(control.path("truncated").asBoolean(), control.path("error").toString());
+        assertEquals("INVALID_REQUEST", control.path("error").path("code").asText());
+        JsonNode binaryLetter = TestKafka.get().awaitOutcome(o -> o.key() == null
+                && "base64".equals(o.json().path("rawEncoding").asText()) && o.json().path("truncated").asBoolean()).json();
+        assertEquals("INVALID_REQUEST", binaryLetter.path("error").path("code").asText());
+        assertTrue(binaryLetter.toString().length() < 64 * 1024);
+        assertTrue(TestKafka.get().awaitOutcome("poison-huge").json().path("truncated").asBoolean());
+    }
+
+    @Test
     void eachBadRequestGetsExactlyOneDeadLetterWithItsCode() {
         String url = origin.url("/any.bin");
         Map<String, String> requests = Map.ofEntries(

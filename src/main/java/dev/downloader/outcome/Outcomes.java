@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 
 import javax.net.ssl.SSLHandshakeException;
@@ -40,6 +41,10 @@ public class Outcomes {
 
     public static final String COMPLETED = "COMPLETED";
     public static final String FAILED = "FAILED";
+    /** Echoes stay far below any producer's limit (1 MiB by default), whatever the request held. */
+    static final int MAX_ECHO_CHARS = 16 * 1024;
+    static final int MAX_ECHO_DEPTH = 32;
+    private static final int MAX_KEY_CHARS = 1024;
 
     private final ObjectMapper mapper;
     private final DownloaderConfig.Topic topics;
@@ -89,32 +94,66 @@ public class Outcomes {
         ObjectNode letter = deadLetter(id, describe(cause), stored == null ? 1 : stored.attempts(),
                 stored == null ? new Source(null, null, null) : stored.source());
         if (job != null) {
-            letter.set("request", RequestEcho.of(job.request().received()));
+            putEcho(letter, job.request().received());
         } else if (stored != null) {
             try {
-                letter.set("request", RequestEcho.of(mapper.readTree(stored.requestJson())));
+                putEcho(letter, mapper.readTree(stored.requestJson()));
             } catch (JsonProcessingException e) {
-                letter.put("raw", RequestEcho.scrub(stored.requestJson()));
+                putRaw(letter, stored.requestJson().getBytes(StandardCharsets.UTF_8));
             }
         }
         return new Outcome(id, id, FAILED, topics.dlq(), write(letter));
     }
 
     /**
-     * The dead letter of a request that never became a download: it failed validation. Keyed by its id, or by none
-     * when the payload was not JSON at all.
+     * The dead letter of a request that never became a download: it failed validation. Keyed by its id (when it has
+     * one short enough to be a key), by none when the payload was not JSON at all.
      */
     public Outcome rejected(byte[] payload, Source source, DownloadFailure failure) {
         JsonNode received = parsedOrNull(payload);
-        String id = received != null && received.path("id").isTextual() ? received.get("id").asText()
-                : source.derivedId();
+        String id = received != null && received.path("id").isTextual()
+                && received.get("id").asText().length() <= MAX_KEY_CHARS ? received.get("id").asText()
+                        : source.derivedId();
         ObjectNode letter = deadLetter(id, describe(failure), 0, source);
         if (received != null) {
-            letter.set("request", RequestEcho.of(received));
+            putEcho(letter, received);
         } else {
             putRaw(letter, payload);
         }
         return new Outcome(id, received == null ? null : id, FAILED, topics.dlq(), write(letter));
+    }
+
+    /**
+     * The request, redacted, as {@code request}; or, when it is too large or too deeply nested to echo whole (a dead
+     * letter must always fit the producer's limit and serialise), the start of its text as {@code raw}, with
+     * {@code truncated: true}.
+     */
+    private void putEcho(ObjectNode letter, JsonNode received) {
+        JsonNode echo = RequestEcho.of(received);
+        if (depthExceeds(echo, MAX_ECHO_DEPTH)) {
+            letter.put("raw", "(a JSON value nested deeper than " + MAX_ECHO_DEPTH + " levels)").put("truncated", true);
+            return;
+        }
+        String text = write(echo);
+        if (text.length() <= MAX_ECHO_CHARS) {
+            letter.set("request", echo);
+        } else {
+            letter.put("raw", text.substring(0, MAX_ECHO_CHARS)).put("truncated", true);
+        }
+    }
+
+    private static boolean depthExceeds(JsonNode node, int levels) {
+        if (levels < 0) {
+            return true;
+        }
+        if (node.isContainerNode()) {
+            for (JsonNode child : node) {
+                if (depthExceeds(child, levels - 1)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** A recorded outcome answering a request that repeated a known id. */
@@ -191,19 +230,32 @@ public class Outcomes {
         }
     }
 
-    /** The payload as text, or as base64 (flagged by rawEncoding) when it is not UTF-8. */
+    /**
+     * The payload as text, or as base64 (flagged by rawEncoding) when it is not UTF-8; at most
+     * {@value #MAX_ECHO_CHARS} characters of it, with {@code truncated: true} when cut.
+     */
     private static void putRaw(ObjectNode letter, byte[] payload) {
         byte[] bytes = payload == null ? new byte[0] : payload;
+        String text;
         try {
-            letter.put("raw", RequestEcho.scrub(StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString()));
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            letter.put("raw", Base64.getEncoder().encodeToString(bytes)).put("rawEncoding", "base64");
+            byte[] head = bytes.length > MAX_ECHO_CHARS / 4 * 3 ? Arrays.copyOf(bytes, MAX_ECHO_CHARS / 4 * 3) : bytes;
+            letter.put("raw", Base64.getEncoder().encodeToString(head)).put("rawEncoding", "base64");
+            if (head.length < bytes.length) {
+                letter.put("truncated", true);
+            }
+            return;
+        }
+        if (text.length() > MAX_ECHO_CHARS) {
+            letter.put("raw", RequestEcho.scrub(text.substring(0, MAX_ECHO_CHARS))).put("truncated", true);
+        } else {
+            letter.put("raw", RequestEcho.scrub(text));
         }
     }
 
-    private String write(ObjectNode node) {
+    private String write(JsonNode node) {
         try {
             return mapper.writeValueAsString(node);
         } catch (JsonProcessingException e) {

@@ -2,7 +2,6 @@ package dev.downloader.outcome;
 
 import java.util.Iterator;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -19,8 +18,6 @@ import dev.downloader.request.HeaderPolicy;
 public final class RequestEcho {
 
     static final String REDACTED = "[redacted]";
-    /** scheme://user:password@ — also inside longer text, and in URLs too broken to parse. */
-    private static final Pattern USER_INFO = Pattern.compile("(?i)([a-z][a-z0-9+.-]*://)[^/?#@\\s\"]*@");
 
     private RequestEcho() {
     }
@@ -40,9 +37,35 @@ public final class RequestEcho {
         return scrub(copy);
     }
 
-    /** Text with every URL user-info replaced. */
+    /**
+     * Text with every URL user-info ({@code ://user:password@}) replaced, also inside longer text and in URLs too
+     * broken to parse. One pass from each {@code ://}: linear in the text, whatever it holds (a regular expression
+     * here backtracked quadratically over a long run of letters).
+     */
     public static String scrub(String text) {
-        return USER_INFO.matcher(text).replaceAll("$1" + REDACTED + "@");
+        int marker = text.indexOf("://");
+        if (marker < 0) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        int copied = 0;
+        while (marker >= 0) {
+            int authority = marker + 3;
+            int end = authority;
+            while (end < text.length() && !endsAuthority(text.charAt(end))) {
+                end++;
+            }
+            if (end < text.length() && text.charAt(end) == '@') {
+                out.append(text, copied, authority).append(REDACTED);
+                copied = end;
+            }
+            marker = text.indexOf("://", end);
+        }
+        return out.append(text, copied, text.length()).toString();
+    }
+
+    private static boolean endsAuthority(char c) {
+        return c == '/' || c == '?' || c == '#' || c == '@' || c == '"' || Character.isWhitespace(c);
     }
 
     private static JsonNode scrub(JsonNode node) {

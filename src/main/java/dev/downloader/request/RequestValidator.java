@@ -55,7 +55,7 @@ public final class RequestValidator {
     }
 
     /** The bounds a request may ask for, from configuration. {@code maxSize} is null when unbounded. */
-    public record Limits(long minChunkSize, long maxChunkSize, int maxConnections, Long maxSize) {
+    public record Limits(long minChunkSize, long maxChunkSize, int maxConnections, Long maxSize, long maxRequestSize) {
     }
 
     public RequestValidator(ObjectMapper mapper, Path outputRoot, Limits limits, HeaderPolicy headerPolicy,
@@ -139,6 +139,10 @@ public final class RequestValidator {
     }
 
     private JsonNode parse(byte[] payload) {
+        if (payload != null && payload.length > limits.maxRequestSize()) {
+            throw DownloadFailure.invalid("request is " + payload.length + " bytes, over downloader.max-request-size ("
+                    + limits.maxRequestSize() + ")");
+        }
         if (payload == null || payload.length == 0 || new String(payload, StandardCharsets.UTF_8).isBlank()) {
             throw DownloadFailure.invalid("request is empty; expected a JSON object with at least a url");
         }

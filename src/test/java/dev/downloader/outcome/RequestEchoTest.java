@@ -2,6 +2,9 @@ package dev.downloader.outcome;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
@@ -37,5 +40,16 @@ class RequestEchoTest {
         assertEquals("not json: ftp://[redacted]@h/x and https://[redacted]@h2",
                 RequestEcho.scrub("not json: ftp://a:b@h/x and https://c@h2"));
         assertEquals("mailto:someone@example.com", RequestEcho.scrub("mailto:someone@example.com"));
+        assertEquals("a://[redacted]@b://[redacted]@c", RequestEcho.scrub("a://x@b://y@c"));
+    }
+
+    @Test
+    void scrubEndsOnHostileText() {
+        String letters = "x".repeat(2_000_000);
+        // a hang guard, not a speed claim: the backtracking regex this replaced ran for hours on this input
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            assertEquals(letters, RequestEcho.scrub(letters));
+            assertEquals(letters + "://" + letters, RequestEcho.scrub(letters + "://" + letters));
+        });
     }
 }

@@ -20,7 +20,7 @@ import dev.downloader.DownloadFailure;
 class RequestValidatorTest {
 
     private final RequestValidator validator = new RequestValidator(new ObjectMapper(), Path.of("/srv/data"),
-            new RequestValidator.Limits(65_536, 1L << 30, 16, 1_000_000_000L),
+            new RequestValidator.Limits(65_536, 1L << 30, 16, 1_000_000_000L, 65_536),
             new HeaderPolicy(List.of("Accept", "User-Agent", "X-*")), (profile, url) -> {
                 if (!profile.equals("files") || !url.getHost().equals("o.example")) {
                     throw DownloadFailure.invalid("auth profile '" + profile + "' is not usable for " + url.getHost());
@@ -70,6 +70,8 @@ class RequestValidatorTest {
         rejected("{\"url\": \"http://user:pw@origin.example/f\"}", "INVALID_REQUEST", "credentials");
         rejected("{\"id\": \"../x\", \"url\": \"http://o.example/f\"}", "INVALID_REQUEST", "id must be");
         rejected("{\"url\": \"http://o.example:99999/f\"}", "INVALID_REQUEST", "port out of range");
+        rejected("{\"url\": \"http://o.example/f\", \"pad\": \"" + "x".repeat(70_000) + "\"}", "INVALID_REQUEST",
+                "over downloader.max-request-size");
         rejected("{\"url\": \"http://o.example:0/f\"}", "INVALID_REQUEST", "port out of range");
         rejected("{\"url\": \"http://o.example/f\"} trailing", "INVALID_REQUEST", "not valid JSON");
         rejected("{\"url\": \"http://o.example/f\"}{\"url\": \"http://o.example/g\"}", "INVALID_REQUEST", "not valid JSON");

@@ -59,6 +59,8 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("num.partitions", "1");
         p.put("auto.create.topics.enable", "true");
+        // records larger than a producer's default 1 MiB, as a misbehaving client may send them
+        p.put("message.max.bytes", Integer.toString(8 * 1024 * 1024));
         KafkaConfig config = new KafkaConfig(p);
         if (!Files.exists(logDir.resolve("meta.properties"))) {
             new Formatter()

@@ -62,7 +62,8 @@ public final class TestKafka {
         requests = config.getValue("downloader.topic.requests", String.class);
         List<String> outcomeTopics = List.of(config.getValue("downloader.topic.results", String.class),
                 config.getValue("downloader.topic.dlq", String.class));
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024),
                 new StringSerializer(), new ByteArraySerializer());
         Thread collector = new Thread(() -> collect(bootstrap, outcomeTopics), "test-outcome-collector");
         collector.setDaemon(true);
