@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -119,11 +118,12 @@ public final class ChunkLedger {
                     return hasUnclaimed();
                 }
 
+                /**
+                 * Always a turn, even when another lane took the last chunk since {@link #hasNext()} said yes (the
+                 * splitter asks in two steps): that turn's {@link #claimNext()} then finds nothing.
+                 */
                 @Override
                 public Integer next() {
-                    if (!hasNext()) {
-                        throw new NoSuchElementException();
-                    }
                     return lane;
                 }
             });

@@ -33,6 +33,19 @@ class ChunkLedgerTest {
     }
 
     @Test
+    void aTurnTakenAfterAnotherLaneClaimedTheLastChunkFindsNothingRatherThanThrowing() {
+        ChunkLedger ledger = new ChunkLedger(new ChunkPlanner(100).plan(100, 50), new BitSet());
+        var lanes = ledger.lanes(2);
+        ledger.claimNext();
+        assertTrue(lanes.get(0).hasNext());
+        // between this lane's hasNext and next, the other lane takes the last chunk (the splitter asks in two steps)
+        ledger.claimNext();
+        assertEquals(0, lanes.get(0).next());
+        assertNull(ledger.claimNext());
+        assertFalse(lanes.get(0).hasNext());
+    }
+
+    @Test
     void lanesAreNoMoreThanPendingChunks() {
         BitSet done = new BitSet();
         done.set(0, 8);
