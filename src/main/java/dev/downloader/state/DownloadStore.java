@@ -51,6 +51,24 @@ public class DownloadStore {
     }
 
     /**
+     * True when this record is the one the download was recorded from, delivered again (an offset commit lost in a
+     * rebalance, a crash between insert and commit): a redelivery, which gets no outcome of its own.
+     */
+    public boolean isRedelivery(String id, Source source) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT 1 FROM download WHERE id = ? AND source_topic = ?"
+                        + " AND source_partition = ? AND source_offset = ?")) {
+            s.setString(1, id);
+            s.setString(2, source.topic());
+            s.setInt(3, source.partition());
+            s.setLong(4, source.offset());
+            try (ResultSet r = s.executeQuery()) {
+                return r.next();
+            }
+        }
+    }
+
+    /**
      * The answer to a request whose id is already known: its recorded outcome marked as a duplicate once it has been
      * published, else null after noting that one more answer is owed when the download ends.
      */
