@@ -61,6 +61,10 @@ public interface DownloaderConfig {
 
     long heartbeatIntervalMs();
 
+    long recoveryIntervalMs();
+
+    long staleAfterMs();
+
     interface Topic {
         String requests();
 

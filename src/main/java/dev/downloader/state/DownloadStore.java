@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,12 +14,14 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Named;
 
 import dev.downloader.DownloaderConfig;
 import dev.downloader.outcome.Outcome;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ProbeResult;
+import io.quarkus.runtime.StartupEvent;
 
 /**
  * The state repository: downloads and their chunks in the database, the queue of record. The accept route inserts
@@ -252,6 +255,40 @@ public class DownloadStore {
                 c.rollback();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Puts back in the queue the running downloads whose node stopped beating for {@code staleAfterMs} (a crash, a
+     * failure path that broke): another claim, here or on another node, runs them again. Measured on the database's
+     * clock, which every node's heartbeat uses too. Returns how many were requeued.
+     */
+    public int requeueStale(long staleAfterMs) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            Timestamp now;
+            try (PreparedStatement s = c.prepareStatement("SELECT CURRENT_TIMESTAMP");
+                    ResultSet r = s.executeQuery()) {
+                r.next();
+                now = r.getTimestamp(1);
+            }
+            try (PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'QUEUED', owner_node = NULL"
+                    + " WHERE state = 'RUNNING' AND heartbeat_at < ?")) {
+                s.setTimestamp(1, new Timestamp(now.getTime() - staleAfterMs));
+                return s.executeUpdate();
+            }
+        }
+    }
+
+    /**
+     * At start: downloads this node id owns as RUNNING cannot be running in a process that just started (a node
+     * restarted under a configured downloader.node-id), so they are queued again at once.
+     */
+    void requeueOwnAtStart(@Observes StartupEvent started) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'QUEUED', owner_node = NULL"
+                        + " WHERE state = 'RUNNING' AND owner_node = ?")) {
+            s.setString(1, nodeId);
+            s.executeUpdate();
         }
     }
 
