@@ -53,8 +53,7 @@ public class ChunkFetcher {
         exchange.setProperty(CHUNK, chunk);
         exchange.setProperty(RESUME_AT, resumeAt);
         Message in = exchange.getIn();
-        OriginRequest.prepare(in, "GET", job.url(), job.request().headers());
-        credentials.apply(in, job.request().auth(), "GET", job.url());
+        OriginRequest.prepare(in, "GET", job, credentials);
         if (job.ranged()) {
             in.setHeader("Range", "bytes=" + resumeAt + "-" + chunk.end());
             String validator = job.probe().ifRangeValidator();
@@ -83,7 +82,8 @@ public class ChunkFetcher {
                 ResponseCheck.requireSameVersion(job.probe(), etag, lastModified, range.total());
                 length = chunk.end() - resumeAt + 1;
             } else {
-                ResponseCheck.requireSameVersion(job.probe(), etag, lastModified, contentLength(in));
+                ResponseCheck.requireSameVersion(job.probe(), etag, lastModified,
+                        OriginRequest.longHeader(in, "Content-Length"));
                 length = OffsetWriter.TO_END_OF_STREAM;
             }
             InputStream stream = body instanceof InputStream s ? s : InputStream.nullInputStream();
@@ -101,15 +101,6 @@ public class ChunkFetcher {
             }
             // the stream is spent: nothing downstream (stream caching included) may touch it again
             in.setBody(chunk);
-        }
-    }
-
-    private static Long contentLength(Message in) {
-        try {
-            String value = in.getHeader("Content-Length", String.class);
-            return value == null ? null : Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return null;
         }
     }
 }

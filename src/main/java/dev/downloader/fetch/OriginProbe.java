@@ -50,11 +50,10 @@ public class OriginProbe {
         guard.check(job.url());
         Message in = exchange.getIn();
         String method = job.headRefused() ? "GET" : "HEAD";
-        OriginRequest.prepare(in, method, job.url(), job.request().headers());
+        OriginRequest.prepare(in, method, job, credentials);
         if (job.headRefused()) {
             in.setHeader("Range", "bytes=0-0");
         }
-        credentials.apply(in, job.request().auth(), method, job.url());
     }
 
     /** Records the probe on the job, or a redirect or HEAD refusal to probe again after; throws on a failure. */
@@ -85,10 +84,10 @@ public class OriginProbe {
         if (job.headRefused()) {
             ResponseCheck.ContentRange range = ResponseCheck.parseContentRange(header(in, "Content-Range"));
             ranges = status == 206 && range != null && range.total() != null;
-            size = ranges ? range.total() : longHeader(in, "Content-Length");
+            size = ranges ? range.total() : OriginRequest.longHeader(in, "Content-Length");
         } else {
             ranges = "bytes".equalsIgnoreCase(header(in, "Accept-Ranges"));
-            size = longHeader(in, "Content-Length");
+            size = OriginRequest.longHeader(in, "Content-Length");
         }
         job.probed(check(job, new ProbeResult(size, header(in, "ETag"), header(in, "Last-Modified"), ranges,
                 fileName(in))));
@@ -158,19 +157,6 @@ public class OriginProbe {
 
     private static String header(Message in, String name) {
         return in.getHeader(name, String.class);
-    }
-
-    private static Long longHeader(Message in, String name) {
-        String value = header(in, name);
-        if (value == null) {
-            return null;
-        }
-        try {
-            long parsed = Long.parseLong(value.trim());
-            return parsed < 0 ? null : parsed;
-        } catch (NumberFormatException e) {
-            return null;
-        }
     }
 
     private static String fileName(Message in) {

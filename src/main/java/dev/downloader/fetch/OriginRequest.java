@@ -3,7 +3,6 @@ package dev.downloader.fetch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Set;
 
 import org.apache.camel.Exchange;
@@ -27,20 +26,36 @@ final class OriginRequest {
 
     /**
      * Replaces every header: nothing from Kafka or an earlier response may reach the origin. The request's headers
-     * (names already passed by the HeaderPolicy, so none is a Camel name) go first, the service's own after them.
+     * (names already passed by the HeaderPolicy, so none is a Camel name) go first, the service's own after them, and
+     * the credentials of the request's profile last.
      */
-    static void prepare(Message in, String method, java.net.URI url, Map<String, String> requestHeaders) {
+    static void prepare(Message in, String method, DownloadJob job, Credentials credentials) {
         // Camel's redelivery counts live in these headers: clearing them would make every retry the first, for ever.
         // (camel-http never sends Camel* headers to the origin.)
         in.getHeaders().keySet().removeIf(name -> !REDELIVERY_STATE.contains(name));
         in.setBody(null);
-        requestHeaders.forEach(in::setHeader);
-        in.setHeader(Exchange.HTTP_URI, url.toString());
+        job.request().headers().forEach(in::setHeader);
+        in.setHeader(Exchange.HTTP_URI, job.url().toString());
         in.setHeader(Exchange.HTTP_METHOD, method);
         // identity: ranges and lengths are about the bytes stored, not a compressed form of them; and should the
         // origin encode anyway, the bytes are still written as sent: camel-http would otherwise gunzip the body
         in.setHeader("Accept-Encoding", "identity");
         in.getExchange().setProperty(Exchange.SKIP_GZIP_ENCODING, true);
+        credentials.apply(in, job.request().auth(), method, job.url());
+    }
+
+    /** A non-negative number from a response header; null when absent or not a number. */
+    static Long longHeader(Message in, String name) {
+        String value = in.getHeader(name, String.class);
+        if (value == null) {
+            return null;
+        }
+        try {
+            long parsed = Long.parseLong(value.trim());
+            return parsed < 0 ? null : parsed;
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     static int status(Message in) {
