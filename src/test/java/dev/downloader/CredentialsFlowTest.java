@@ -38,9 +38,10 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTestResource(value = TestServicesResource.class, restrictToAnnotatedClass = false)
 class CredentialsFlowTest extends FlowSupport {
 
+    static final String BASIC_ENCODED = Base64.getEncoder()
+            .encodeToString("svc:basic-secret-3a4b".getBytes(StandardCharsets.UTF_8));
     static final List<String> SECRETS = List.of("bearer-secret-1f2e", "basic-secret-3a4b", "header-secret-5c6d",
-            "hmac-secret-7e8f", "oauth-client-secret-9a0b",
-            Base64.getEncoder().encodeToString("svc:basic-secret-3a4b".getBytes(StandardCharsets.UTF_8)));
+            "hmac-secret-7e8f", "oauth-client-secret-9a0b", "oauth-down-secret-2c3d", BASIC_ENCODED);
 
     static TestOrigin tokenServer;
     static TestOrigin.TokenEndpoint tokens;
@@ -60,7 +61,7 @@ class CredentialsFlowTest extends FlowSupport {
     @Test
     void bearerBasicAndHeaderProfilesReachTheOriginThatChecksThem() throws Exception {
         assertDownloads("bearer-files", r -> "Bearer bearer-secret-1f2e".equals(r.header("Authorization")));
-        assertDownloads("basic-files", r -> ("Basic " + SECRETS.get(5)).equals(r.header("Authorization")));
+        assertDownloads("basic-files", r -> ("Basic " + BASIC_ENCODED).equals(r.header("Authorization")));
         assertDownloads("key-files", r -> "header-secret-5c6d".equals(r.header("X-Files-Key"))
                 && r.header("Authorization") == null);
     }
@@ -113,6 +114,18 @@ class CredentialsFlowTest extends FlowSupport {
         JsonNode letter = request("auth-refused", origin.url("auth.test", "/auth/refused.bin"), "oauth-files");
 
         assertEquals("HTTP_401", letter.path("error").path("code").asText(), letter.toString());
+    }
+
+    @Test
+    void aTokenEndpointThatIsDownIsRetriedThenHttp401() {
+        origin.serve("/auth/nodown.bin", randomBytes(1000, 73));
+
+        JsonNode letter = request("auth-token-down", origin.url("auth.test", "/auth/nodown.bin"), "oauth-down");
+
+        assertEquals("HTTP_401", letter.path("error").path("code").asText(), letter.toString());
+        assertTrue(letter.path("error").path("retryable").asBoolean(), letter.toString());
+        assertTrue(letter.path("error").path("message").asText().contains("cannot get an OAuth2 token"), letter.toString());
+        assertTrue(origin.seen("/auth/nodown.bin").isEmpty(), "nothing is sent without the token");
     }
 
     @Test

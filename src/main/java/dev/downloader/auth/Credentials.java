@@ -23,6 +23,8 @@ import dev.downloader.DownloadFailure;
 import dev.downloader.DownloaderConfig;
 import dev.downloader.DownloaderConfig.AuthProfile;
 import dev.downloader.fetch.NoProxy;
+import dev.downloader.fetch.RetryableStatus;
+import dev.downloader.outcome.RequestEcho;
 import io.quarkus.oidc.client.OidcClient;
 import io.quarkus.oidc.client.OidcClients;
 import io.quarkus.oidc.client.Tokens;
@@ -130,9 +132,9 @@ public class Credentials {
         try {
             return tokens.get(profile).getTokens(client, Map.of(), forceNew).await().atMost(TOKEN_TIMEOUT);
         } catch (RuntimeException e) {
-            // the token endpoint's answer, never the client secret
-            throw new DownloadFailure("HTTP_401", "cannot get an OAuth2 token for auth profile '" + profile + "': "
-                    + e.getClass().getSimpleName(), 401, true, null);
+            // retried like any transient failure, then HTTP_401; the message names the failure, never the secret
+            throw new RetryableStatus(401, "cannot get an OAuth2 token for auth profile '" + profile + "': "
+                    + RequestEcho.scrub(e.getClass().getSimpleName() + ": " + e.getMessage()), -1);
         }
     }
 
