@@ -41,7 +41,10 @@ public class Outcomes {
 
     public static final String COMPLETED = "COMPLETED";
     public static final String FAILED = "FAILED";
-    /** Echoes stay far below any producer's limit (1 MiB by default), whatever the request held. */
+    /**
+     * Echoes stay far below a producer's limit (1 MiB by default), whatever the request held: 16 Ki characters are at
+     * most about 96 KiB once JSON escapes control characters.
+     */
     static final int MAX_ECHO_CHARS = 16 * 1024;
     static final int MAX_ECHO_DEPTH = 32;
     private static final int MAX_KEY_CHARS = 1024;
