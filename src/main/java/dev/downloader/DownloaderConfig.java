@@ -65,6 +65,14 @@ public interface DownloaderConfig {
 
     long staleAfterMs();
 
+    Outbox outbox();
+
+    interface Outbox {
+        long intervalMs();
+
+        long graceMs();
+    }
+
     interface Topic {
         String requests();
 

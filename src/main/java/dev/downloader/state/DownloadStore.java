@@ -228,6 +228,29 @@ public class DownloadStore {
     }
 
     /**
+     * Outcomes recorded at least {@code graceMs} ago (on the database's clock) and not yet published, oldest first: the
+     * outbox relay publishes them.
+     */
+    public List<Outcome> unpublished(long graceMs, int limit) throws SQLException {
+        List<Outcome> outcomes = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            Timestamp cutoff = new Timestamp(databaseNow(c).getTime() - graceMs);
+            try (PreparedStatement s = c.prepareStatement("SELECT id, state, outcome_topic, outcome_json FROM download"
+                    + " WHERE outcome_json IS NOT NULL AND published_at IS NULL AND ended_at < ?"
+                    + " ORDER BY ended_at, id FETCH FIRST " + limit + " ROWS ONLY")) {
+                s.setTimestamp(1, cutoff);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        outcomes.add(new Outcome(r.getString(1), r.getString(1), r.getString(2), r.getString(3),
+                                r.getString(4)));
+                    }
+                }
+            }
+        }
+        return outcomes;
+    }
+
+    /**
      * Marks the outcome as published and returns how many duplicate requests were waiting for it; they are answered
      * now, and later duplicates are answered from the record at once.
      */
@@ -265,15 +288,9 @@ public class DownloadStore {
      */
     public int requeueStale(long staleAfterMs) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            Timestamp now;
-            try (PreparedStatement s = c.prepareStatement("SELECT CURRENT_TIMESTAMP");
-                    ResultSet r = s.executeQuery()) {
-                r.next();
-                now = r.getTimestamp(1);
-            }
             try (PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'QUEUED', owner_node = NULL"
                     + " WHERE state = 'RUNNING' AND heartbeat_at < ?")) {
-                s.setTimestamp(1, new Timestamp(now.getTime() - staleAfterMs));
+                s.setTimestamp(1, new Timestamp(databaseNow(c).getTime() - staleAfterMs));
                 return s.executeUpdate();
             }
         }
@@ -289,6 +306,15 @@ public class DownloadStore {
                         + " WHERE state = 'RUNNING' AND owner_node = ?")) {
             s.setString(1, nodeId);
             s.executeUpdate();
+        }
+    }
+
+    /** The database's clock, the one every row's timestamps come from, whatever the node's clock says. */
+    private static Timestamp databaseNow(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT CURRENT_TIMESTAMP");
+                ResultSet r = s.executeQuery()) {
+            r.next();
+            return r.getTimestamp(1);
         }
     }
 
