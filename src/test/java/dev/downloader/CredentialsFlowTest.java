@@ -187,9 +187,7 @@ class CredentialsFlowTest extends FlowSupport {
     }
 
     private static JsonNode request(String id, String url, String profile) {
-        TestKafka.get().send(id, "{\"id\": \"" + id + "\", \"url\": \"" + url + "\", \"auth\": \"" + profile
-                + "\", \"connections\": 2}");
-        return TestKafka.get().awaitOutcome(id).json();
+        return outcome(id, url, ", \"auth\": \"" + profile + "\", \"connections\": 2");
     }
 
     private static String hmac(String secret, String data) {

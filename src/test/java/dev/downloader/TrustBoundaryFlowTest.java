@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.downloader.testsupport.TestKafka;
 import dev.downloader.testsupport.TestServicesResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -169,8 +168,7 @@ class TrustBoundaryFlowTest extends FlowSupport {
     }
 
     private JsonNode request(String id, String path, String extra) {
-        TestKafka.get().send(id, "{\"id\": \"" + id + "\", \"url\": \"" + origin.url(path) + "\"" + extra + "}");
-        return TestKafka.get().awaitOutcome(id).json();
+        return outcome(id, origin.url(path), extra);
     }
 
     private static JsonNode objectFromMeta(String id) throws Exception {
