@@ -43,6 +43,8 @@ public final class DownloadJob {
     private volatile boolean ranged;
     private volatile int connections;
     private volatile boolean credentialsRenewed;
+    private volatile boolean resumed;
+    private volatile boolean stopped;
 
     public DownloadJob(DownloadRequest request, Source source, Instant startedAt) {
         this.request = request;
@@ -133,13 +135,50 @@ public final class DownloadJob {
     /** Starts (or restarts) fetching the given plan into the part file, with a fresh digest. */
     public void fetchPlan(String target, Path partFile, FileChannel part, List<Chunk> chunks, boolean ranged,
             int connections) {
+        usePlan(target, partFile, part, new ChunkLedger(chunks), ranged, connections);
+        this.resumed = false;
+    }
+
+    /**
+     * Continues a ranged plan from the bytes a previous run left in the part file; the digest starts over and catches up
+     * by reading the done prefix back from the file.
+     */
+    public void resumePlan(String target, Path partFile, FileChannel part, List<Chunk> chunks, long[] received,
+            int connections) {
+        usePlan(target, partFile, part, new ChunkLedger(chunks, received), true, connections);
+        this.resumed = true;
+    }
+
+    private void usePlan(String target, Path partFile, FileChannel part, ChunkLedger ledger, boolean ranged,
+            int connections) {
         this.target = target;
         this.partFile = partFile;
         this.part = part;
         this.ranged = ranged;
         this.connections = connections;
-        this.ledger = new ChunkLedger(chunks, new java.util.BitSet());
+        this.ledger = ledger;
         this.digest = new InOrderDigest(request.checksumAlgorithm());
+    }
+
+    /** True when this run continued from progress a previous run saved. */
+    public boolean resumed() {
+        return resumed;
+    }
+
+    /** The node is shutting down: every lane stops at its next buffer, and the download is suspended, not failed. */
+    public void stop() {
+        stopped = true;
+    }
+
+    public boolean stopped() {
+        return stopped;
+    }
+
+    /** Throws {@link DownloadStopped} once {@link #stop()} was called: lanes call it between buffers and requests. */
+    public void requireNotStopped() {
+        if (stopped) {
+            throw new DownloadStopped(id());
+        }
     }
 
     /** The iterators the chunk split walks: one per connection. */

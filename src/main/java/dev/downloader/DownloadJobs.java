@@ -11,22 +11,29 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.YearMonth;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Named;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
+import org.apache.camel.spi.CamelEvent;
 import org.jboss.logging.Logger;
 
 import dev.downloader.fetch.ChunkFetcher;
+import dev.downloader.fetch.ResponseCheck;
 import dev.downloader.plan.Chunk;
+import dev.downloader.plan.ChunkLedger;
 import dev.downloader.plan.ChunkPlanner;
 import dev.downloader.plan.ProbeResult;
 import dev.downloader.request.DownloadRequest;
 import dev.downloader.request.RequestValidator;
 import dev.downloader.state.DownloadStore;
 import dev.downloader.state.StoredDownload;
+import dev.downloader.state.StoredPlan;
 
 /** The life of a download on this node: start from its row, plan, record chunks, fall back, end. */
 @ApplicationScoped
@@ -43,6 +50,9 @@ public class DownloadJobs {
     private final FileFinisher finisher;
     private final Path dataDir;
     private final Clock clock = Clock.systemUTC();
+    /** The downloads running on this node, by id: their progress is saved, and they stop when the node stops. */
+    private final Map<String, DownloadJob> running = new ConcurrentHashMap<>();
+    private volatile boolean nodeStopping;
 
     public DownloadJobs(DownloadStore store, RequestValidator validator, ChunkPlanner planner,
             DownloaderConfig config, FileFinisher finisher) {
@@ -61,11 +71,23 @@ public class DownloadJobs {
         DownloadRequest request = validator.validate(stored.requestJson().getBytes(StandardCharsets.UTF_8), id);
         DownloadJob job = new DownloadJob(request, stored.source(), clock.instant());
         exchange.setProperty(DownloadJob.PROPERTY, job);
+        running.put(id, job);
+        if (nodeStopping) {
+            job.stop();
+        }
+        job.requireNotStopped();
         return job;
     }
 
-    /** Plans the chunks from the probe, persists the plan and preallocates tmp/&lt;id&gt;.part. */
+    /**
+     * Continues the plan a previous run saved when its bytes can still be trusted; otherwise plans the chunks from the
+     * probe, persists the plan and preallocates tmp/&lt;id&gt;.part.
+     */
     public void plan(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) throws IOException, SQLException {
+        StoredPlan saved = store.loadPlan(job.id());
+        if (saved != null && resume(job, saved)) {
+            return;
+        }
         ProbeResult probe = job.probe();
         DownloadRequest request = job.request();
         String target = request.target() != null ? request.target() : defaultTarget(job);
@@ -73,13 +95,58 @@ public class DownloadJobs {
         boolean ranged = probe.rangedPlanPossible();
         long chunkSize = request.chunkSize() != null ? request.chunkSize() : config.chunkSize().asLongValue();
         List<Chunk> chunks = ranged ? planner.plan(probe.size(), chunkSize) : planner.singleStream(probe.size());
-        int asked = request.connections() != null ? request.connections() : config.connections();
-        // never more connections than chunks: the result reports the connections actually used
-        int connections = ranged ? Math.min(asked, chunks.size()) : 1;
+        int connections = ranged ? connectionsFor(request, chunks.size()) : 1;
         Path part = openPart(job, probe.size(), ranged);
         store.savePlan(job.id(), job.url(), probe, ranged, chunks, target);
         job.fetchPlan(target, part, FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE), chunks,
                 ranged, connections);
+    }
+
+    /**
+     * Resumes from a saved ranged plan when the part file is still there and the origin still serves the same version
+     * (strong ETag, else Last-Modified, and size, compared with what the saved bytes came with). Every range then
+     * carries If-Range with the saved validator, so no byte of another version can be mixed in. A changed file
+     * restarts from the first byte, or fails ORIGIN_CHANGED when downloader.resume.on-origin-change says so.
+     */
+    private boolean resume(DownloadJob job, StoredPlan saved) throws IOException, SQLException {
+        ProbeResult then = saved.probe();
+        ProbeResult now = job.probe();
+        Path part = partFileOf(job);
+        if (!saved.ranged() || !saved.coversFile() || saved.receivedTotal() == 0 || then.ifRangeValidator() == null
+                || !Files.isRegularFile(part) || Files.size(part) != then.size()) {
+            return false;
+        }
+        try {
+            if (!now.rangedPlanPossible()) {
+                throw new DownloadFailure(ErrorCode.ORIGIN_CHANGED, "the origin no longer serves ranges of the file");
+            }
+            ResponseCheck.requireSameVersion(then, now.etag(), now.lastModified(), now.size());
+        } catch (DownloadFailure changed) {
+            if (config.resume().onOriginChange() == DownloaderConfig.Resume.OnOriginChange.FAIL) {
+                throw new DownloadFailure(ErrorCode.ORIGIN_CHANGED, "the file changed at the origin while the download"
+                        + " was stopped, with " + saved.receivedTotal() + " bytes saved: " + changed.getMessage());
+            }
+            LOG.warnf("download %s: starting over from the first byte, %d saved bytes dropped: %s", job.id(),
+                    saved.receivedTotal(), changed.getMessage());
+            return false;
+        }
+        finisher.requireTargetFree(job, saved.target());
+        job.probed(new ProbeResult(then.size(), then.etag(), then.lastModified(), true, now.fileName()));
+        long[] received = saved.received();
+        int pending = (int) java.util.stream.IntStream.range(0, received.length)
+                .filter(i -> received[i] < saved.chunks().get(i).length()).count();
+        job.resumePlan(saved.target(), part, FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                saved.chunks(), received, connectionsFor(job.request(), Math.max(1, pending)));
+        // the digest catches up over the done prefix, read back from the part file
+        job.digest().advance(job.ledger(), job.part());
+        LOG.infof("download %s: resumed with %d of %d bytes saved", job.id(), saved.receivedTotal(), then.size());
+        return true;
+    }
+
+    /** The request's connections (or the default), never more than the chunks to fetch: the result reports these. */
+    private int connectionsFor(DownloadRequest request, int chunks) {
+        int asked = request.connections() != null ? request.connections() : config.connections();
+        return Math.min(asked, chunks);
     }
 
     /** The origin did not serve a range as asked: start over as one stream, never keeping bytes of the ranged try. */
@@ -97,11 +164,68 @@ public class DownloadJobs {
         return job.ledger().claimNext();
     }
 
-    /** Records a chunk as done, in the database first: only bytes already written are ever called done. */
+    /**
+     * A chunk's bytes are all written: the digest may pass it. The database learns it with the next progress save,
+     * after the bytes are synced.
+     */
     public void chunkDone(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job,
-            @ExchangeProperty(ChunkFetcher.CHUNK) Chunk chunk) throws SQLException {
-        store.markChunkDone(job.id(), chunk.index());
+            @ExchangeProperty(ChunkFetcher.CHUNK) Chunk chunk) {
         job.ledger().markDone(chunk.index());
+    }
+
+    /**
+     * Syncs the part file of every running ranged download and records how many bytes of each chunk it holds, so a
+     * crash re-fetches at most what arrived since (the Quartz route save-progress runs it).
+     */
+    public void saveProgress() {
+        for (DownloadJob job : running.values()) {
+            try {
+                saveProgress(job);
+            } catch (IOException | SQLException e) {
+                // the download ended meanwhile (its file closed), or the database is away: the next save catches up
+                LOG.debugf("download %s: progress not saved: %s", job.id(), e.getMessage());
+            }
+        }
+    }
+
+    private void saveProgress(DownloadJob job) throws IOException, SQLException {
+        synchronized (job) {
+            ChunkLedger ledger = job.ledger();
+            if (ledger == null || !job.ranged()) {
+                return;
+            }
+            // counted before the sync, so every byte counted is on disk when it is recorded
+            Map<Integer, Long> progress = ledger.unsavedProgress();
+            if (progress.isEmpty()) {
+                return;
+            }
+            job.part().force(false);
+            store.saveProgress(job.id(), progress);
+            ledger.progressSaved(progress);
+        }
+    }
+
+    /** The node began to stop (SIGTERM): every running download stops at its next buffer, to be suspended. */
+    void stopAll(@Observes CamelEvent.CamelContextStoppingEvent stopping) {
+        nodeStopping = true;
+        if (!running.isEmpty()) {
+            LOG.infof("stopping %d running download(s); their progress is saved for the next start", running.size());
+        }
+        running.values().forEach(DownloadJob::stop);
+    }
+
+    /**
+     * A download stopped by the node's shutdown: its progress is saved and it goes back to the queue, where the next
+     * start (of this node or another) resumes it. No outcome.
+     */
+    public void suspend(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) throws IOException, SQLException {
+        if (job.ledger() != null && job.part() != null && job.part().isOpen()) {
+            saveProgress(job);
+        }
+        store.suspend(job.id());
+        ChunkLedger ledger = job.ledger();
+        LOG.infof("download %s: stopped with %d bytes saved; queued to resume", job.id(),
+                ledger == null || !job.ranged() ? 0 : ledger.receivedTotal());
     }
 
     /** A lane gave up on a chunk: the first failure ends the download and the other lanes take no more chunks. */
@@ -110,14 +234,25 @@ public class DownloadJobs {
         job.ledger().fail(cause);
     }
 
-    /** Closes the part file; removes it unless it became the target (a crash leaves it for resume). */
+    /**
+     * Closes the part file; removes it unless it became the target or the download was stopped to be resumed (a crash
+     * leaves it too).
+     */
     public void end(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) {
-        if (job == null || job.part() == null) {
+        if (job == null) {
+            return;
+        }
+        running.remove(job.id(), job);
+        if (job.part() == null) {
             return;
         }
         try {
-            job.part().close();
-            Files.deleteIfExists(job.partFile());
+            synchronized (job) {
+                job.part().close();
+            }
+            if (!job.stopped()) {
+                Files.deleteIfExists(job.partFile());
+            }
         } catch (IOException e) {
             LOG.warnf("download %s: cannot remove %s: %s", job.id(), job.partFile(), e.getMessage());
         }
@@ -130,7 +265,7 @@ public class DownloadJobs {
             throw new DownloadFailure(ErrorCode.STORAGE, "not enough disk space for " + size + " bytes: "
                     + tmp.toFile().getUsableSpace() + " usable under " + tmp);
         }
-        Path part = tmp.resolve(job.id() + ".part");
+        Path part = partFileOf(job);
         try (FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             if (preallocate && size > 0) {
@@ -139,6 +274,10 @@ public class DownloadJobs {
             }
         }
         return part;
+    }
+
+    private Path partFileOf(DownloadJob job) {
+        return dataDir.resolve("tmp").resolve(job.id() + ".part");
     }
 
     /** raw/&lt;yyyy-MM&gt;/&lt;name from Content-Disposition or the URL&gt;, falling back to the id. */

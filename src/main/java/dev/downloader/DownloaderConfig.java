@@ -67,6 +67,21 @@ public interface DownloaderConfig {
 
     Outbox outbox();
 
+    Resume resume();
+
+    interface Resume {
+        /** How often the progress of running downloads is synced and saved (the Quartz route save-progress). */
+        long saveIntervalMs();
+
+        /** What a resumed download does when the file changed at the origin while it was stopped. */
+        OnOriginChange onOriginChange();
+
+        enum OnOriginChange {
+            RESTART,
+            FAIL
+        }
+    }
+
     interface Outbox {
         long intervalMs();
 

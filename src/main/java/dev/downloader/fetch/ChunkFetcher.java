@@ -39,6 +39,8 @@ public class ChunkFetcher {
 
     public void prepare(Exchange exchange) throws IOException {
         DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
+        // a retry due after the node began to stop is not sent
+        job.requireNotStopped();
         Chunk chunk = exchange.getIn().getBody(Chunk.class);
         ChunkLedger ledger = job.ledger();
         long resumeAt;
@@ -91,6 +93,7 @@ public class ChunkFetcher {
             writer.write(stream, job.part(), resumeAt, length, maxSize, bytes -> {
                 ledger.addReceived(chunk.index(), bytes);
                 job.addTransferred(bytes);
+                job.requireNotStopped();
             });
             complete = true;
         } finally {

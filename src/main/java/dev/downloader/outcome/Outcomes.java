@@ -82,7 +82,7 @@ public class Outcomes {
                 .put("connections", job.connections())
                 .put("bytesTransferred", job.bytesTransferred())
                 .put("retries", job.retries())
-                .put("resumed", false)
+                .put("resumed", job.resumed())
                 .put("durationMs", Duration.between(job.startedAt(), completedAt).toMillis())
                 .put("startedAt", job.startedAt().toString())
                 .put("completedAt", completedAt.toString());

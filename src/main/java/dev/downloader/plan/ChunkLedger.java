@@ -3,7 +3,9 @@ package dev.downloader.plan;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -11,7 +13,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 /**
  * The done-map of one download: which chunks are done, how many bytes of each chunk are already at their offsets,
  * and which chunk a free connection takes next. Plain bookkeeping shared by the connections (lanes) of a download,
- * as aria2's segment manager is; it knows nothing of HTTP or files.
+ * as aria2's segment manager is; it knows nothing of HTTP or files. The bytes received per chunk are contiguous from
+ * the chunk's start, so a retry, or a restart after a crash, fetches only the rest of it.
  */
 @RegisterForReflection
 public final class ChunkLedger {
@@ -19,13 +22,36 @@ public final class ChunkLedger {
     private final List<Chunk> chunks;
     private final BitSet done;
     private final AtomicLongArray received;
+    private final long[] saved;
     private int cursor;
     private Throwable failure;
 
-    public ChunkLedger(List<Chunk> chunks, BitSet alreadyDone) {
+    /** A plan with nothing received yet. */
+    public ChunkLedger(List<Chunk> chunks) {
+        this(chunks, new long[chunks.size()]);
+    }
+
+    /**
+     * A plan resumed from saved progress: {@code received[i]} bytes of chunk i are already at their offsets; a chunk
+     * received whole is done.
+     */
+    public ChunkLedger(List<Chunk> chunks, long[] received) {
+        if (received.length != chunks.size()) {
+            throw new IllegalArgumentException(received.length + " progress entries for " + chunks.size() + " chunks");
+        }
         this.chunks = List.copyOf(chunks);
-        this.done = (BitSet) alreadyDone.clone();
-        this.received = new AtomicLongArray(chunks.size());
+        this.done = new BitSet(chunks.size());
+        this.received = new AtomicLongArray(received);
+        this.saved = received.clone();
+        for (int i = 0; i < received.length; i++) {
+            Chunk chunk = this.chunks.get(i);
+            if (received[i] < 0 || (chunk.lengthKnown() && received[i] > chunk.length())) {
+                throw new IllegalArgumentException("chunk " + i + " cannot have received " + received[i] + " bytes");
+            }
+            if (chunk.lengthKnown() && received[i] == chunk.length()) {
+                done.set(i);
+            }
+        }
     }
 
     public List<Chunk> chunks() {
@@ -74,6 +100,35 @@ public final class ChunkLedger {
 
     public void resetReceived(int index) {
         received.set(index, 0);
+    }
+
+    /** Bytes received over all chunks. */
+    public long receivedTotal() {
+        long total = 0;
+        for (int i = 0; i < received.length(); i++) {
+            total += received.get(i);
+        }
+        return total;
+    }
+
+    /**
+     * The chunks whose received count changed since the last {@link #progressSaved}: chunk index to bytes received.
+     * Taken before the file is synced, so every byte it counts is on disk once the sync returns.
+     */
+    public synchronized Map<Integer, Long> unsavedProgress() {
+        Map<Integer, Long> changed = new LinkedHashMap<>();
+        for (int i = 0; i < saved.length; i++) {
+            long now = received.get(i);
+            if (now != saved[i]) {
+                changed.put(i, now);
+            }
+        }
+        return changed;
+    }
+
+    /** The given progress is durable: later snapshots report only what changed after it. */
+    public synchronized void progressSaved(Map<Integer, Long> progress) {
+        progress.forEach((index, bytes) -> saved[index] = bytes);
     }
 
     /** Records the first failure; later ones are consequences of it. Stops handing out chunks. */

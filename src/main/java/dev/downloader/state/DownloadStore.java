@@ -1,6 +1,11 @@
 package dev.downloader.state;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -9,6 +14,7 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -36,7 +42,29 @@ public class DownloadStore {
 
     public DownloadStore(DataSource dataSource, DownloaderConfig config) {
         this.dataSource = dataSource;
-        this.nodeId = config.nodeId().orElseGet(() -> "node-" + UUID.randomUUID());
+        this.nodeId = config.nodeId().orElseGet(() -> keptNodeId(config.dataDir()));
+    }
+
+    /**
+     * The node id kept in {@code <data-dir>/node-id}, made at the first start: a node restarted on its data directory is
+     * the same node, and requeues the downloads it was running when it died at once, to resume them.
+     */
+    private static String keptNodeId(Path dataDir) {
+        Path file = dataDir.resolve("node-id");
+        try {
+            if (Files.isRegularFile(file)) {
+                String kept = Files.readString(file, StandardCharsets.UTF_8).trim();
+                if (!kept.isEmpty()) {
+                    return kept;
+                }
+            }
+            String made = "node-" + UUID.randomUUID();
+            Files.createDirectories(dataDir);
+            Files.writeString(file, made + "\n", StandardCharsets.UTF_8);
+            return made;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the node id in " + file, e);
+        }
     }
 
     public String nodeId() {
@@ -202,12 +230,76 @@ public class DownloadStore {
         }
     }
 
-    public void markChunkDone(String id, int index) throws SQLException {
+    /**
+     * The plan persisted for a download, with its progress; null when it has none (never planned, or planned as one
+     * stream of unknown length, which cannot be resumed).
+     */
+    public StoredPlan loadPlan(String id) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            ProbeResult probe;
+            boolean ranged;
+            String target;
+            try (PreparedStatement s = c.prepareStatement("SELECT file_size, etag, last_modified, ranged, target_path"
+                    + " FROM download WHERE id = ?")) {
+                s.setString(1, id);
+                try (ResultSet r = s.executeQuery()) {
+                    if (!r.next() || r.getObject(4) == null) {
+                        return null;
+                    }
+                    probe = new ProbeResult(r.getObject(1, Long.class), r.getString(2), r.getString(3), r.getBoolean(4),
+                            null);
+                    ranged = r.getBoolean(4);
+                    target = r.getString(5);
+                }
+            }
+            List<Chunk> chunks = new ArrayList<>();
+            List<Long> received = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT idx, start_offset, end_offset, received"
+                    + " FROM download_chunk WHERE download_id = ? ORDER BY idx")) {
+                s.setString(1, id);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        chunks.add(new Chunk(r.getInt(1), r.getLong(2), r.getLong(3)));
+                        received.add(r.getLong(4));
+                    }
+                }
+            }
+            if (chunks.isEmpty()) {
+                return null;
+            }
+            return new StoredPlan(probe, ranged, target, chunks,
+                    received.stream().mapToLong(Long::longValue).toArray());
+        }
+    }
+
+    /** Records how many bytes of each chunk are in the part file; the caller synced them first. */
+    public void saveProgress(String id, Map<Integer, Long> received) throws SQLException {
+        if (received.isEmpty()) {
+            return;
+        }
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement(
-                        "UPDATE download_chunk SET done = TRUE WHERE download_id = ? AND idx = ?")) {
+                        "UPDATE download_chunk SET received = ? WHERE download_id = ? AND idx = ?")) {
+            for (Map.Entry<Integer, Long> chunk : received.entrySet()) {
+                s.setLong(1, chunk.getValue());
+                s.setString(2, id);
+                s.setInt(3, chunk.getKey());
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+
+    /**
+     * This node stops (SIGTERM) with the download unfinished and its progress saved: it goes back to the queue at once,
+     * for the next node, or this one after its restart, to resume.
+     */
+    public void suspend(String id) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'QUEUED', owner_node = NULL"
+                        + " WHERE id = ? AND state = 'RUNNING' AND owner_node = ?")) {
             s.setString(1, id);
-            s.setInt(2, index);
+            s.setString(2, nodeId);
             s.executeUpdate();
         }
     }

@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -22,10 +23,11 @@ class ChunkLedgerTest {
 
     @Test
     void handsOutEachChunkOnceInOrderSkippingDoneOnes() {
-        BitSet done = new BitSet();
-        done.set(1);
-        done.set(3);
-        ChunkLedger ledger = new ChunkLedger(plan, done);
+        long[] received = new long[10];
+        received[1] = 100;
+        received[3] = 100;
+        received[4] = 40;
+        ChunkLedger ledger = new ChunkLedger(plan, received);
         assertEquals(0, ledger.claimNext().index());
         assertEquals(2, ledger.claimNext().index());
         assertEquals(4, ledger.claimNext().index());
@@ -34,7 +36,7 @@ class ChunkLedgerTest {
 
     @Test
     void aTurnTakenAfterAnotherLaneClaimedTheLastChunkFindsNothingRatherThanThrowing() {
-        ChunkLedger ledger = new ChunkLedger(new ChunkPlanner(100).plan(100, 50), new BitSet());
+        ChunkLedger ledger = new ChunkLedger(new ChunkPlanner(100).plan(100, 50));
         var lanes = ledger.lanes(2);
         ledger.claimNext();
         assertTrue(lanes.get(0).hasNext());
@@ -47,15 +49,15 @@ class ChunkLedgerTest {
 
     @Test
     void lanesAreNoMoreThanPendingChunks() {
-        BitSet done = new BitSet();
-        done.set(0, 8);
-        assertEquals(2, new ChunkLedger(plan, done).lanes(8).size());
-        assertEquals(4, new ChunkLedger(plan, new BitSet()).lanes(4).size());
+        long[] received = new long[10];
+        java.util.Arrays.fill(received, 0, 8, 100);
+        assertEquals(2, new ChunkLedger(plan, received).lanes(8).size());
+        assertEquals(4, new ChunkLedger(plan).lanes(4).size());
     }
 
     @Test
     void lanesShareTheChunksWithoutOverlap() throws Exception {
-        ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+        ChunkLedger ledger = new ChunkLedger(plan);
         Set<Integer> fetched = ConcurrentHashMap.newKeySet();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         for (var lane : ledger.lanes(4)) {
@@ -78,7 +80,7 @@ class ChunkLedgerTest {
 
     @Test
     void askingALaneWhetherItHasMoreClaimsNothing() {
-        ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+        ChunkLedger ledger = new ChunkLedger(plan);
         var lane = ledger.lanes(1).get(0);
         for (int i = 0; i < 5; i++) {
             assertTrue(lane.hasNext());
@@ -88,7 +90,7 @@ class ChunkLedgerTest {
 
     @Test
     void theFirstFailureStopsTheHandingOutAndIsKept() {
-        ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+        ChunkLedger ledger = new ChunkLedger(plan);
         ledger.claimNext();
         RuntimeException first = new RuntimeException("first");
         ledger.fail(first);
@@ -100,12 +102,49 @@ class ChunkLedgerTest {
 
     @Test
     void receivedBytesAccumulatePerChunkAndReset() {
-        ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+        ChunkLedger ledger = new ChunkLedger(plan);
         ledger.addReceived(3, 40);
         ledger.addReceived(3, 2);
         assertEquals(42, ledger.received(3));
         assertEquals(0, ledger.received(4));
         ledger.resetReceived(3);
         assertEquals(0, ledger.received(3));
+    }
+
+    @Test
+    void aResumedChunkContinuesAfterItsSavedBytes() {
+        long[] received = new long[10];
+        received[0] = 100;
+        received[1] = 37;
+        ChunkLedger ledger = new ChunkLedger(plan, received);
+        assertTrue(ledger.isDone(0));
+        assertFalse(ledger.isDone(1));
+        assertEquals(37, ledger.received(1));
+        assertEquals(137, ledger.receivedTotal());
+        assertEquals(1, ledger.claimNext().index());
+    }
+
+    @Test
+    void progressToSaveIsWhatChangedSinceTheLastSave() {
+        long[] received = new long[10];
+        received[2] = 50;
+        ChunkLedger ledger = new ChunkLedger(plan, received);
+        assertEquals(Map.of(), ledger.unsavedProgress());
+        ledger.addReceived(2, 10);
+        ledger.addReceived(5, 30);
+        var progress = ledger.unsavedProgress();
+        assertEquals(Map.of(2, 60L, 5, 30L), progress);
+        ledger.addReceived(5, 5);
+        ledger.progressSaved(progress);
+        assertEquals(Map.of(5, 35L), ledger.unsavedProgress());
+    }
+
+    @Test
+    void progressThatCannotBeThisPlansIsRefused() {
+        long[] tooMuch = new long[10];
+        tooMuch[0] = 101;
+        assertThrows(IllegalArgumentException.class, () -> new ChunkLedger(plan, tooMuch));
+        assertThrows(IllegalArgumentException.class,
+                () -> new ChunkLedger(plan, new long[3]));
     }
 }

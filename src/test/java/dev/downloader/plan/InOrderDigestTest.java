@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
@@ -38,7 +37,7 @@ class InOrderDigestTest {
     @Test
     void advancesOnlyOverTheContiguousDonePrefix() throws Exception {
         try (FileChannel file = fileWith(content)) {
-            ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+            ChunkLedger ledger = new ChunkLedger(plan);
             InOrderDigest digest = new InOrderDigest("SHA-256");
             ledger.markDone(1);
             digest.advance(ledger, file);
@@ -53,7 +52,7 @@ class InOrderDigestTest {
     @Test
     void outOfOrderCompletionFromManyThreadsGivesTheWholeFileDigests() throws Exception {
         try (FileChannel file = fileWith(content)) {
-            ChunkLedger ledger = new ChunkLedger(plan, new BitSet());
+            ChunkLedger ledger = new ChunkLedger(plan);
             InOrderDigest digest = new InOrderDigest("MD5");
             List<Chunk> shuffled = new ArrayList<>(plan);
             Collections.shuffle(shuffled, new Random(3));
@@ -76,7 +75,7 @@ class InOrderDigestTest {
     @Test
     void aSingleStreamOfUnknownLengthIsHashedToTheEndOfTheFile() throws Exception {
         try (FileChannel file = fileWith(content)) {
-            ChunkLedger ledger = new ChunkLedger(new ChunkPlanner(1).singleStream(null), new BitSet());
+            ChunkLedger ledger = new ChunkLedger(new ChunkPlanner(1).singleStream(null));
             InOrderDigest digest = new InOrderDigest(null);
             ledger.markDone(0);
             digest.advance(ledger, file);

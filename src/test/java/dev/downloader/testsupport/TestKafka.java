@@ -51,17 +51,22 @@ public final class TestKafka {
                 instance.closed = true;
                 instance.producer.close(Duration.ZERO);
             }
-            instance = new TestKafka(bootstrap);
+            var config = ConfigProvider.getConfig();
+            instance = new TestKafka(bootstrap, config.getValue("downloader.topic.requests", String.class),
+                    List.of(config.getValue("downloader.topic.results", String.class),
+                            config.getValue("downloader.topic.dlq", String.class)));
         }
         return instance;
     }
 
-    private TestKafka(String bootstrap) {
+    /** The test side of a broker a test started itself, for a service it runs as a process (DESIGN's topic names). */
+    public static TestKafka of(String bootstrap) {
+        return new TestKafka(bootstrap, "downloads.requests", List.of("downloads.results", "downloads.dlq"));
+    }
+
+    private TestKafka(String bootstrap, String requests, List<String> outcomeTopics) {
         this.bootstrap = bootstrap;
-        var config = ConfigProvider.getConfig();
-        requests = config.getValue("downloader.topic.requests", String.class);
-        List<String> outcomeTopics = List.of(config.getValue("downloader.topic.results", String.class),
-                config.getValue("downloader.topic.dlq", String.class));
+        this.requests = requests;
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024),
                 new StringSerializer(), new ByteArraySerializer());
@@ -94,6 +99,11 @@ public final class TestKafka {
 
     public List<Outcome> outcomes(Predicate<Outcome> which) {
         return outcomes.stream().filter(which).toList();
+    }
+
+    public void close() {
+        closed = true;
+        producer.close(Duration.ZERO);
     }
 
     private void collect(String bootstrap, List<String> topics) {

@@ -149,6 +149,9 @@ public final class TestOrigin implements AutoCloseable {
         public final List<String> gets = new CopyOnWriteArrayList<>();
         public final AtomicInteger partialResponses = new AtomicInteger();
         public final AtomicInteger fullResponses = new AtomicInteger();
+        /** Bytes of bodies written to clients (what a re-fetch wastes is measured in these). */
+        public final java.util.concurrent.atomic.AtomicLong bytesSent = new java.util.concurrent.atomic.AtomicLong();
+        volatile long bytesPerSecond;
 
         Served(byte[] content, String etag) {
             this.content = content;
@@ -227,6 +230,12 @@ public final class TestOrigin implements AutoCloseable {
         public Served redirecting(int status, String location) {
             redirectStatus = status;
             redirectLocation = location;
+            return this;
+        }
+
+        /** Every response body is sent at this many bytes per second (per connection), like a slow link. */
+        public Served throttled(long bytesPerSecond) {
+            this.bytesPerSecond = bytesPerSecond;
             return this;
         }
 
@@ -343,7 +352,18 @@ public final class TestOrigin implements AutoCloseable {
                 // closing short of the promised length makes the server drop the connection mid-body
                 return;
             }
-            body.write(content, start, length);
+            int slice = served.bytesPerSecond > 0 ? 16 * 1024 : length;
+            for (int at = start; at <= end; at += slice) {
+                int n = Math.min(slice, end + 1 - at);
+                body.write(content, at, n);
+                body.flush();
+                served.bytesSent.addAndGet(n);
+                if (served.bytesPerSecond > 0) {
+                    Thread.sleep(n * 1000L / served.bytesPerSecond);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (IOException e) {
             // the dropped connection of a fault, or a client that went away
         }
