@@ -243,15 +243,15 @@ public class DownloadJobs {
             return;
         }
         running.remove(job.id(), job);
-        if (job.part() == null) {
-            return;
-        }
         try {
             synchronized (job) {
-                job.part().close();
+                if (job.part() != null) {
+                    job.part().close();
+                }
             }
             if (!job.stopped()) {
-                Files.deleteIfExists(job.partFile());
+                // also the part file a previous run left, when this run failed before opening it
+                Files.deleteIfExists(partFileOf(job));
             }
         } catch (IOException e) {
             LOG.warnf("download %s: cannot remove %s: %s", job.id(), job.partFile(), e.getMessage());

@@ -47,7 +47,7 @@ class CrashResumeIT {
     @BeforeAll
     static void startBrokerAndOrigin() throws Exception {
         broker = KafkaBroker.start(0, WORK.resolve("kafka-" + System.nanoTime()));
-        broker.createTopics(List.of("downloads.requests", "downloads.results", "downloads.dlq", "downloads.progress"));
+        broker.createTopics(List.of("downloads.results", "downloads.dlq", "downloads.progress"));
         kafka = TestKafka.of(broker.bootstrapServers());
         origin = new TestOrigin();
         content = new byte[SIZE];
@@ -66,16 +66,19 @@ class CrashResumeIT {
         TestOrigin.Served served = origin.serve("/big/kill.bin", content).throttled(PER_CONNECTION);
         Path data = dataDir("kill");
         long sentAtKill;
-        try (ServiceProcess first = ServiceProcess.start(config(data), WORK.resolve("kill-1.log"))) {
-            kafka.send("kill-1", request("kill-1", "/big/kill.bin", "raw/kill.bin"));
+        try (ServiceProcess first = ServiceProcess.start(config(data, "kill"), WORK.resolve("kill-1.log"))) {
+            kafka.send("requests-kill", "kill-1", request("kill-1", "/big/kill.bin", "raw/kill.bin"));
             awaitSent(served, SIZE * 4L / 10);
             first.kill();
             sentAtKill = served.bytesSent.get();
         }
         JsonNode result;
-        try (ServiceProcess second = ServiceProcess.start(config(data), WORK.resolve("kill-2.log"))) {
+        try (ServiceProcess second = ServiceProcess.start(config(data, "kill"), WORK.resolve("kill-2.log"))) {
             result = kafka.awaitOutcome("kill-1").json();
             Thread.sleep(1000);
+            // the killed node is still a member of the group until its session times out: a graceful stop would
+            // wait for that rebalance
+            second.kill();
         }
         long refetched = served.bytesSent.get() - SIZE;
         System.out.printf("SIGKILL after %d of %d bytes sent: %d bytes fetched again (%.2f %%)%n", sentAtKill, SIZE,
@@ -93,8 +96,8 @@ class CrashResumeIT {
         long sentAtTerm;
         int exit;
         String firstLog;
-        try (ServiceProcess first = ServiceProcess.start(config(data), WORK.resolve("term-1.log"))) {
-            kafka.send("term-1", request("term-1", "/big/term.bin", "raw/term.bin"));
+        try (ServiceProcess first = ServiceProcess.start(config(data, "term"), WORK.resolve("term-1.log"))) {
+            kafka.send("requests-term", "term-1", request("term-1", "/big/term.bin", "raw/term.bin"));
             awaitSent(served, SIZE * 4L / 10);
             exit = first.terminate();
             sentAtTerm = served.bytesSent.get();
@@ -103,7 +106,7 @@ class CrashResumeIT {
         assertTrue(firstLog.contains("download term-1: stopped with"), "suspended with its progress saved");
         assertFalse(Files.exists(data.resolve("raw/term.bin")));
         JsonNode result;
-        try (ServiceProcess second = ServiceProcess.start(config(data), WORK.resolve("term-2.log"))) {
+        try (ServiceProcess second = ServiceProcess.start(config(data, "term"), WORK.resolve("term-2.log"))) {
             result = kafka.awaitOutcome("term-1").json();
             Thread.sleep(1000);
         }
@@ -120,10 +123,10 @@ class CrashResumeIT {
     void aFileChangedWhileTheServiceWasDownFailsOriginChangedWhenConfiguredTo() throws Exception {
         TestOrigin.Served served = origin.serve("/big/changed.bin", content).throttled(PER_CONNECTION);
         Path data = dataDir("changed");
-        Map<String, String> config = config(data);
+        Map<String, String> config = config(data, "changed");
         config.put("downloader.resume.on-origin-change", "fail");
         try (ServiceProcess first = ServiceProcess.start(config, WORK.resolve("changed-1.log"))) {
-            kafka.send("changed-1", request("changed-1", "/big/changed.bin", "raw/changed.bin"));
+            kafka.send("requests-changed", "changed-1", request("changed-1", "/big/changed.bin", "raw/changed.bin"));
             awaitSent(served, SIZE / 10);
             first.terminate();
         }
@@ -156,14 +159,20 @@ class CrashResumeIT {
         return WORK.resolve(name + "-" + System.nanoTime());
     }
 
-    private static String request(String id, String path, String target) {
-        return "{\"id\": \"" + id + "\", \"url\": \"" + origin.url(path) + "\", \"target\": \"" + target
-                + "\", \"connections\": 4, \"chunkSize\": 4194304}";
+    private static byte[] request(String id, String path, String target) {
+        return ("{\"id\": \"" + id + "\", \"url\": \"" + origin.url(path) + "\", \"target\": \"" + target
+                + "\", \"connections\": 4, \"chunkSize\": 4194304}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    /** DESIGN §5b keys, as a user sets them; the origin is on loopback, so its address is allowed explicitly. */
-    private static Map<String, String> config(Path dataDir) {
+    /**
+     * DESIGN §5b keys, as a user sets them; the origin is on loopback, so its address is allowed explicitly. Each
+     * scenario has its own requests topic and consumer group: a killed node stays in its group until its session times
+     * out, and holds up the group's next rebalance until then.
+     */
+    private static Map<String, String> config(Path dataDir, String scenario) {
         Map<String, String> config = new LinkedHashMap<>();
+        config.put("downloader.topic.requests", "requests-" + scenario);
+        config.put("downloader.consumer-group", "group-" + scenario);
         config.put("kafka.bootstrap.servers", Objects.requireNonNull(broker.bootstrapServers()));
         config.put("downloader.data-dir", dataDir.toString());
         config.put("downloader.origin.allowed-private-networks", "127.0.0.1/32");

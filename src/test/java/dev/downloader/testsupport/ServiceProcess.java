@@ -67,10 +67,11 @@ public final class ServiceProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** Stops it as a user would (SIGTERM), so it leaves its consumer group at once. */
     @Override
     public void close() throws InterruptedException {
         if (process.isAlive()) {
-            kill();
+            terminate();
         }
     }
 }

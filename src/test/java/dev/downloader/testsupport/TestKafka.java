@@ -76,8 +76,12 @@ public final class TestKafka {
     }
 
     public void send(String key, byte[] payload) {
+        send(requests, key, payload);
+    }
+
+    public void send(String topic, String key, byte[] payload) {
         try {
-            producer.send(new ProducerRecord<>(requests, key, payload)).get();
+            producer.send(new ProducerRecord<>(topic, key, payload)).get();
         } catch (Exception e) {
             throw new IllegalStateException("cannot send the request", e);
         }
