@@ -96,10 +96,12 @@ public class DownloadJobs {
         long chunkSize = request.chunkSize() != null ? request.chunkSize() : config.chunkSize().asLongValue();
         List<Chunk> chunks = ranged ? planner.plan(probe.size(), chunkSize) : planner.singleStream(probe.size());
         int connections = ranged ? connectionsFor(request, chunks.size()) : 1;
-        Path part = openPart(job, probe.size(), ranged);
+        // one plan at a time: the space check counts what the downloads planned before this one still need
+        synchronized (running) {
+            FileChannel part = openPart(job, probe.size(), ranged);
+            job.fetchPlan(target, partFileOf(job), part, chunks, ranged, connections);
+        }
         store.savePlan(job.id(), job.url(), probe, ranged, chunks, target);
-        job.fetchPlan(target, part, FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE), chunks,
-                ranged, connections);
     }
 
     /**
@@ -135,8 +137,8 @@ public class DownloadJobs {
         long[] received = saved.received();
         int pending = (int) java.util.stream.IntStream.range(0, received.length)
                 .filter(i -> received[i] < saved.chunks().get(i).length()).count();
-        job.resumePlan(saved.target(), part, FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE),
-                saved.chunks(), received, connectionsFor(job.request(), Math.max(1, pending)));
+        job.resumePlan(saved.target(), part, reopenPart(part), saved.chunks(), received,
+                connectionsFor(job.request(), Math.max(1, pending)));
         // the digest catches up over the done prefix, read back from the part file
         job.digest().advance(job.ledger(), job.part());
         LOG.infof("download %s: resumed with %d of %d bytes saved", job.id(), saved.receivedTotal(), then.size());
@@ -157,6 +159,14 @@ public class DownloadJobs {
         List<Chunk> chunks = planner.singleStream(job.probe().size());
         store.savePlan(job.id(), job.url(), job.probe(), false, chunks, job.target());
         job.fetchPlan(job.target(), job.partFile(), job.part(), chunks, false, 1);
+    }
+
+    /**
+     * Claims queued downloads for this node, up to its free slots; none once the node is stopping (a download it
+     * suspended would be claimed back at once).
+     */
+    public List<String> claim(int maxActive) throws SQLException {
+        return nodeStopping ? List.of() : store.claimQueued(maxActive);
     }
 
     /** A lane's turn: the next pending chunk, or null when another lane took the last one. */
@@ -258,22 +268,61 @@ public class DownloadJobs {
         }
     }
 
-    private Path openPart(DownloadJob job, Long size, boolean preallocate) throws IOException {
+    /** A new, empty tmp/&lt;id&gt;.part, open for the lanes; STORAGE when the disk cannot take it. */
+    private FileChannel openPart(DownloadJob job, Long size, boolean preallocate) {
         Path tmp = dataDir.resolve("tmp");
-        Files.createDirectories(tmp);
-        if (size != null && tmp.toFile().getUsableSpace() < size) {
-            throw new DownloadFailure(ErrorCode.STORAGE, "not enough disk space for " + size + " bytes: "
-                    + tmp.toFile().getUsableSpace() + " usable under " + tmp);
+        try {
+            Files.createDirectories(tmp);
+            long usable = tmp.toFile().getUsableSpace();
+            long promised = stillToWrite();
+            if (size != null && usable - promised < size) {
+                throw new DownloadFailure(ErrorCode.STORAGE, "not enough disk space for " + size + " bytes: " + usable
+                        + " usable under " + tmp + ", " + promised + " of them still to be written by running downloads");
+            }
+            FileChannel channel = FileChannel.open(partFileOf(job), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            try {
+                if (preallocate && size > 0) {
+                    // sparse: sets the length so every chunk has its place, without writing the zeros
+                    channel.write(ByteBuffer.wrap(new byte[1]), size - 1);
+                }
+                return channel;
+            } catch (IOException e) {
+                channel.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw storageFailure("cannot create " + partFileOf(job), e);
         }
-        Path part = partFileOf(job);
-        try (FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            if (preallocate && size > 0) {
-                // sparse: sets the length so every chunk has its place, without writing the zeros
-                channel.write(ByteBuffer.wrap(new byte[1]), size - 1);
+    }
+
+    /**
+     * Bytes the running downloads of known size have yet to write: part files are sparse, so the disk fills as they
+     * arrive, and two downloads that each fit alone would otherwise both fail half-way.
+     */
+    private long stillToWrite() {
+        long bytes = 0;
+        for (DownloadJob other : running.values()) {
+            ChunkLedger ledger = other.ledger();
+            if (ledger != null && other.probe() != null && other.probe().size() != null) {
+                bytes += Math.max(0, other.probe().size() - ledger.receivedTotal());
             }
         }
-        return part;
+        return bytes;
+    }
+
+    /** The part file a previous run left, open for the lanes to go on. */
+    private FileChannel reopenPart(Path part) {
+        try {
+            return FileChannel.open(part, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw storageFailure("cannot open " + part, e);
+        }
+    }
+
+    /** Without the cause: Camel would match an IOException cause as a network error, to be retried. */
+    private static DownloadFailure storageFailure(String what, IOException cause) {
+        return new DownloadFailure(ErrorCode.STORAGE, what + ": " + cause.getMessage());
     }
 
     private Path partFileOf(DownloadJob job) {

@@ -11,10 +11,8 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Random;
 
 import org.junit.jupiter.api.AfterAll;
@@ -104,6 +102,7 @@ class CrashResumeIT {
             firstLog = first.log();
         }
         assertTrue(firstLog.contains("download term-1: stopped with"), "suspended with its progress saved");
+        assertFalse(firstLog.contains(" ERROR ["), "a stop is no error");
         assertFalse(Files.exists(data.resolve("raw/term.bin")));
         JsonNode result;
         try (ServiceProcess second = ServiceProcess.start(config(data, "term"), WORK.resolve("term-2.log"))) {
@@ -164,19 +163,7 @@ class CrashResumeIT {
                 + "\", \"connections\": 4, \"chunkSize\": 4194304}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    /**
-     * DESIGN §5b keys, as a user sets them; the origin is on loopback, so its address is allowed explicitly. Each
-     * scenario has its own requests topic and consumer group: a killed node stays in its group until its session times
-     * out, and holds up the group's next rebalance until then.
-     */
     private static Map<String, String> config(Path dataDir, String scenario) {
-        Map<String, String> config = new LinkedHashMap<>();
-        config.put("downloader.topic.requests", "requests-" + scenario);
-        config.put("downloader.consumer-group", "group-" + scenario);
-        config.put("kafka.bootstrap.servers", Objects.requireNonNull(broker.bootstrapServers()));
-        config.put("downloader.data-dir", dataDir.toString());
-        config.put("downloader.origin.allowed-private-networks", "127.0.0.1/32");
-        config.put("quarkus.http.port", "0");
-        return config;
+        return ServiceProcess.config(broker.bootstrapServers(), dataDir, scenario);
     }
 }

@@ -16,9 +16,11 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
+import dev.downloader.state.Database;
 import dev.downloader.testsupport.TestKafka;
 import dev.downloader.testsupport.TestServicesResource;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.smallrye.common.annotation.Identifier;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
@@ -31,6 +33,7 @@ import io.quarkus.test.junit.QuarkusTest;
 class OutboxFlowTest extends FlowSupport {
 
     @Inject
+    @Identifier(Database.NAME)
     DataSource dataSource;
 
     @Test

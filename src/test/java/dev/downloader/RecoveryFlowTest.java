@@ -21,10 +21,12 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.downloader.state.Database;
 import dev.downloader.testsupport.TestKafka;
 import dev.downloader.testsupport.TestOrigin;
 import dev.downloader.testsupport.TestServicesResource;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.smallrye.common.annotation.Identifier;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
@@ -37,6 +39,7 @@ import io.quarkus.test.junit.QuarkusTest;
 class RecoveryFlowTest extends FlowSupport {
 
     @Inject
+    @Identifier(Database.NAME)
     DataSource dataSource;
 
     @Test

@@ -57,8 +57,9 @@ public final class OffsetWriter {
                     at += file.write(buffer, at);
                 }
             } catch (IOException e) {
-                throw new DownloadFailure(ErrorCode.STORAGE.name(), "cannot write the part file: " + e.getMessage(),
-                        null, false, e);
+                // no cause attached: Camel matches onException on the innermost cause, and an IOException there
+                // would be retried as a network error
+                throw new DownloadFailure(ErrorCode.STORAGE, "cannot write the part file: " + e.getMessage());
             }
             total += read;
             written.accept(read);

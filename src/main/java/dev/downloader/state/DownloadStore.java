@@ -28,6 +28,7 @@ import dev.downloader.outcome.Outcome;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ProbeResult;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 
 /**
  * The state repository: downloads and their chunks in the database, the queue of record. The accept route inserts
@@ -40,7 +41,7 @@ public class DownloadStore {
     private final DataSource dataSource;
     private final String nodeId;
 
-    public DownloadStore(DataSource dataSource, DownloaderConfig config) {
+    public DownloadStore(@Identifier(Database.NAME) DataSource dataSource, DownloaderConfig config) {
         this.dataSource = dataSource;
         this.nodeId = config.nodeId().orElseGet(() -> keptNodeId(config.dataDir()));
     }
@@ -126,44 +127,50 @@ public class DownloadStore {
     }
 
     /**
-     * Claims queued downloads for this node, highest priority and oldest first, up to the free slots. The
-     * state check in the UPDATE makes a claim exclusive even when several nodes poll the same table.
+     * Claims queued downloads for this node, highest priority and oldest first, up to the free slots. The rows are
+     * locked as they are read and rows another node holds are skipped ({@code FOR UPDATE SKIP LOCKED}), so nodes
+     * polling the same table neither wait for each other nor claim the same download.
      */
     public List<String> claimQueued(int maxActive) throws SQLException {
         List<String> claimed = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
-            int running;
-            try (PreparedStatement s = c.prepareStatement(
-                    "SELECT COUNT(*) FROM download WHERE state = 'RUNNING' AND owner_node = ?")) {
-                s.setString(1, nodeId);
-                try (ResultSet r = s.executeQuery()) {
-                    r.next();
-                    running = r.getInt(1);
-                }
-            }
-            int free = maxActive - running;
-            if (free <= 0) {
-                return claimed;
-            }
-            List<String> candidates = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE state = 'QUEUED'"
-                    + " ORDER BY priority DESC, created_at, id FETCH FIRST " + free + " ROWS ONLY")) {
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        candidates.add(r.getString(1));
-                    }
-                }
-            }
-            try (PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'RUNNING', owner_node = ?,"
-                    + " heartbeat_at = CURRENT_TIMESTAMP, started_at = CURRENT_TIMESTAMP, attempts = attempts + 1"
-                    + " WHERE id = ? AND state = 'QUEUED'")) {
-                for (String id : candidates) {
+            c.setAutoCommit(false);
+            try {
+                int running;
+                try (PreparedStatement s = c.prepareStatement(
+                        "SELECT COUNT(*) FROM download WHERE state = 'RUNNING' AND owner_node = ?")) {
                     s.setString(1, nodeId);
-                    s.setString(2, id);
-                    if (s.executeUpdate() == 1) {
-                        claimed.add(id);
+                    try (ResultSet r = s.executeQuery()) {
+                        r.next();
+                        running = r.getInt(1);
                     }
                 }
+                int free = maxActive - running;
+                if (free > 0) {
+                    try (PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE state = 'QUEUED'"
+                            + " ORDER BY priority DESC, created_at, id FETCH FIRST " + free
+                            + " ROWS ONLY FOR UPDATE SKIP LOCKED")) {
+                        try (ResultSet r = s.executeQuery()) {
+                            while (r.next()) {
+                                claimed.add(r.getString(1));
+                            }
+                        }
+                    }
+                    try (PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'RUNNING',"
+                            + " owner_node = ?, heartbeat_at = CURRENT_TIMESTAMP, started_at = CURRENT_TIMESTAMP,"
+                            + " attempts = attempts + 1 WHERE id = ?")) {
+                        for (String id : claimed) {
+                            s.setString(1, nodeId);
+                            s.setString(2, id);
+                            s.addBatch();
+                        }
+                        s.executeBatch();
+                    }
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
             }
         }
         return claimed;
@@ -320,23 +327,41 @@ public class DownloadStore {
     }
 
     /**
-     * Outcomes recorded at least {@code graceMs} ago (on the database's clock) and not yet published, oldest first: the
-     * outbox relay publishes them.
+     * Takes the outcomes recorded at least {@code graceMs} ago (on the database's clock) and not yet published, oldest
+     * first, for this node's outbox relay to publish. Each is leased for the grace: the relays of other nodes skip it
+     * (its row is locked while it is taken, and then marked), and take it only if it is still unpublished after that.
      */
-    public List<Outcome> unpublished(long graceMs, int limit) throws SQLException {
+    public List<Outcome> takeUnpublished(long graceMs, int limit) throws SQLException {
         List<Outcome> outcomes = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
-            Timestamp cutoff = new Timestamp(databaseNow(c).getTime() - graceMs);
-            try (PreparedStatement s = c.prepareStatement("SELECT id, state, outcome_topic, outcome_json FROM download"
-                    + " WHERE outcome_json IS NOT NULL AND published_at IS NULL AND ended_at < ?"
-                    + " ORDER BY ended_at, id FETCH FIRST " + limit + " ROWS ONLY")) {
-                s.setTimestamp(1, cutoff);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        outcomes.add(new Outcome(r.getString(1), r.getString(1), r.getString(2), r.getString(3),
-                                r.getString(4)));
+            c.setAutoCommit(false);
+            try {
+                Timestamp cutoff = new Timestamp(databaseNow(c).getTime() - graceMs);
+                try (PreparedStatement s = c.prepareStatement("SELECT id, state, outcome_topic, outcome_json"
+                        + " FROM download WHERE outcome_json IS NOT NULL AND published_at IS NULL AND ended_at < ?"
+                        + " AND (relayed_at IS NULL OR relayed_at < ?)"
+                        + " ORDER BY ended_at, id FETCH FIRST " + limit + " ROWS ONLY FOR UPDATE SKIP LOCKED")) {
+                    s.setTimestamp(1, cutoff);
+                    s.setTimestamp(2, cutoff);
+                    try (ResultSet r = s.executeQuery()) {
+                        while (r.next()) {
+                            outcomes.add(new Outcome(r.getString(1), r.getString(1), r.getString(2), r.getString(3),
+                                    r.getString(4)));
+                        }
                     }
                 }
+                try (PreparedStatement s = c.prepareStatement(
+                        "UPDATE download SET relayed_at = CURRENT_TIMESTAMP WHERE id = ?")) {
+                    for (Outcome outcome : outcomes) {
+                        s.setString(1, outcome.id());
+                        s.addBatch();
+                    }
+                    s.executeBatch();
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
             }
         }
         return outcomes;

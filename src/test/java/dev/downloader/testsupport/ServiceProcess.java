@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,22 @@ public final class ServiceProcess implements AutoCloseable {
         this.log = log;
     }
 
+    /**
+     * DESIGN §5b keys, as a user sets them: the broker, a data directory, and the loopback address of the test origin
+     * allowed. Each scenario has its own requests topic and consumer group: a killed node stays in its group until
+     * its session times out, and holds up the group's next rebalance until then.
+     */
+    public static Map<String, String> config(String bootstrap, Path dataDir, String scenario) {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("kafka.bootstrap.servers", bootstrap);
+        config.put("downloader.data-dir", dataDir.toString());
+        config.put("downloader.topic.requests", "requests-" + scenario);
+        config.put("downloader.consumer-group", "group-" + scenario);
+        config.put("downloader.origin.allowed-private-networks", "127.0.0.1/32");
+        config.put("quarkus.http.port", "0");
+        return config;
+    }
+
     public static ServiceProcess start(Map<String, String> config, Path log) throws IOException {
         Path root = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
         Path jar = root.resolve("target/quarkus-app/quarkus-run.jar");
@@ -36,7 +53,7 @@ public final class ServiceProcess implements AutoCloseable {
         command.add(jar.toString());
         Files.createDirectories(log.getParent());
         Process process = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
         return new ServiceProcess(process, log);
     }
 
