@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.YearMonth;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -52,6 +53,8 @@ public class DownloadJobs {
     private final Clock clock = Clock.systemUTC();
     /** The downloads running on this node, by id: their progress is saved, and they stop when the node stops. */
     private final Map<String, DownloadJob> running = new ConcurrentHashMap<>();
+    /** Ids claimed by this process and not ended yet (running, or handed to a worker): the heartbeat's list. */
+    private final Set<String> owned = ConcurrentHashMap.newKeySet();
     private volatile boolean nodeStopping;
 
     public DownloadJobs(DownloadStore store, RequestValidator validator, ChunkPlanner planner,
@@ -166,7 +169,17 @@ public class DownloadJobs {
      * suspended would be claimed back at once).
      */
     public List<String> claim(int maxActive) throws SQLException {
-        return nodeStopping ? List.of() : store.claimQueued(maxActive);
+        if (nodeStopping) {
+            return List.of();
+        }
+        List<String> claimed = store.claimQueued(maxActive);
+        owned.addAll(claimed);
+        return claimed;
+    }
+
+    /** The heartbeat of the downloads this process claimed and has not ended: only these stay fresh. */
+    public int heartbeat() throws SQLException {
+        return store.heartbeat(List.copyOf(owned));
     }
 
     /** A lane's turn: the next pending chunk, or null when another lane took the last one. */
@@ -248,7 +261,8 @@ public class DownloadJobs {
      * Closes the part file; removes it unless it became the target or the download was stopped to be resumed (a crash
      * leaves it too).
      */
-    public void end(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) {
+    public void end(@ExchangeProperty("downloadId") String id, @ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) {
+        owned.remove(id);
         if (job == null) {
             return;
         }

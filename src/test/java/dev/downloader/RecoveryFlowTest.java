@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.downloader.state.Database;
+import dev.downloader.state.DownloadStore;
 import dev.downloader.testsupport.TestKafka;
 import dev.downloader.testsupport.TestOrigin;
 import dev.downloader.testsupport.TestServicesResource;
@@ -41,6 +42,9 @@ class RecoveryFlowTest extends FlowSupport {
     @Inject
     @Identifier(Database.NAME)
     DataSource dataSource;
+
+    @Inject
+    DownloadStore store;
 
     @Test
     void aDownloadLeftRunningByADeadNodeIsTakenOverAndCompleted() throws Exception {
@@ -72,6 +76,29 @@ class RecoveryFlowTest extends FlowSupport {
                 assertEquals(false, "node-that-died".equals(r.getString(3)));
             }
         }
+    }
+
+    @Test
+    void aRowThisNodeLeftRunningWithoutADownloadBehindItGoesStaleAndIsRecovered() throws Exception {
+        // what a failure path that broke leaves: RUNNING under this very node, no worker running it. The heartbeat
+        // used to refresh every RUNNING row of the node, so it stayed RUNNING for ever.
+        byte[] content = randomBytes(90_000, 104);
+        origin.serve("/orphan/leaked.bin", content);
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("INSERT INTO download (id, state, request_json, priority,"
+                        + " source_topic, source_partition, source_offset, owner_node, heartbeat_at, attempts, started_at)"
+                        + " VALUES (?, 'RUNNING', ?, 0, 'downloads.requests', 0, 999997, ?, CURRENT_TIMESTAMP, 1,"
+                        + " CURRENT_TIMESTAMP)")) {
+            s.setString(1, "leaked-1");
+            s.setString(2, "{\"id\": \"leaked-1\", \"url\": \"" + origin.url("/orphan/leaked.bin") + "\"}");
+            s.setString(3, store.nodeId());
+            s.executeUpdate();
+        }
+
+        JsonNode result = TestKafka.get().awaitOutcome("leaked-1").json();
+
+        assertEquals("COMPLETED", result.path("status").asText(), result.toString());
+        assertArrayEquals(content, Files.readAllBytes(dataDir().resolve(result.path("path").asText())));
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -435,13 +436,28 @@ public class DownloadStore {
         }
     }
 
-    /** Keeps this node's running downloads visibly alive; a stale heartbeat tells other nodes the owner is gone. */
-    public int heartbeat() throws SQLException {
+    /**
+     * Keeps the given downloads, the ones this process is really running, visibly alive; a stale heartbeat tells every
+     * node (this one too) that nobody runs the download any more. A row left RUNNING by a broken failure path is not
+     * in the list, goes stale, and is queued again.
+     */
+    public int heartbeat(Collection<String> ids) throws SQLException {
+        if (ids.isEmpty()) {
+            return 0;
+        }
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("UPDATE download SET heartbeat_at = CURRENT_TIMESTAMP"
-                        + " WHERE state = 'RUNNING' AND owner_node = ?")) {
-            s.setString(1, nodeId);
-            return s.executeUpdate();
+                        + " WHERE id = ? AND state = 'RUNNING' AND owner_node = ?")) {
+            for (String id : ids) {
+                s.setString(1, id);
+                s.setString(2, nodeId);
+                s.addBatch();
+            }
+            int alive = 0;
+            for (int updated : s.executeBatch()) {
+                alive += Math.max(updated, 0);
+            }
+            return alive;
         }
     }
 }
