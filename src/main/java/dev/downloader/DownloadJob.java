@@ -44,7 +44,10 @@ public final class DownloadJob {
     private volatile int connections;
     private volatile boolean credentialsRenewed;
     private volatile boolean resumed;
+    private volatile long parkBeyondMillis = Long.MAX_VALUE;
+    private volatile int parksLeft;
     private volatile boolean stopped;
+    private volatile boolean keepPartFile;
 
     public DownloadJob(DownloadRequest request, Source source, Instant startedAt) {
         this.request = request;
@@ -160,9 +163,40 @@ public final class DownloadJob {
         this.digest = new InOrderDigest(request.checksumAlgorithm());
     }
 
+    /** A Retry-After longer than {@code beyondMillis} parks the download, {@code parksLeft} more times at most. */
+    public void parkingPolicy(long beyondMillis, int parksLeft) {
+        this.parkBeyondMillis = beyondMillis;
+        this.parksLeft = parksLeft;
+    }
+
+    /**
+     * What to do when the origin asks to wait {@code retryAfterMillis} before {@code retry}: nothing (the inline
+     * redelivery waits that long), or throws: {@link ParkDownload} while parks are left, else a retryable failure
+     * with the origin's status.
+     */
+    public void requireInlineWait(long retryAfterMillis, int status, String reason) {
+        if (retryAfterMillis <= parkBeyondMillis) {
+            return;
+        }
+        if (parksLeft > 0) {
+            throw new ParkDownload(reason, java.time.Instant.now().plusMillis(retryAfterMillis));
+        }
+        throw DownloadFailure.httpStatus(status, reason + "; the origin keeps asking to come back later, and the"
+                + " download was parked as often as downloader.retry.max-parks allows", true);
+    }
+
     /** True when this run continued from progress a previous run saved. */
     public boolean resumed() {
         return resumed;
+    }
+
+    /** The download will go on later (parked): its part file stays for the resume. */
+    public void keepPartFile() {
+        keepPartFile = true;
+    }
+
+    public boolean partFileKept() {
+        return keepPartFile;
     }
 
     /** The node is shutting down: every lane stops at its next buffer, and the download is suspended, not failed. */

@@ -73,6 +73,7 @@ public class DownloadJobs {
         exchange.setProperty(STORED, stored);
         DownloadRequest request = validator.validate(stored.requestJson().getBytes(StandardCharsets.UTF_8), id);
         DownloadJob job = new DownloadJob(request, stored.source(), clock.instant());
+        job.parkingPolicy(config.retry().parkBeyondMs(), config.retry().maxParks() - stored.parks());
         exchange.setProperty(DownloadJob.PROPERTY, job);
         running.put(id, job);
         if (nodeStopping) {
@@ -245,6 +246,7 @@ public class DownloadJobs {
         if (job.ledger() != null && job.part() != null && job.part().isOpen()) {
             saveProgress(job);
         }
+        job.keepPartFile();
         store.suspend(job.id());
         ChunkLedger ledger = job.ledger();
         LOG.infof("download %s: stopped with %d bytes saved; queued to resume", job.id(),
@@ -258,8 +260,22 @@ public class DownloadJobs {
     }
 
     /**
-     * Closes the part file; removes it unless it became the target or the download was stopped to be resumed (a crash
-     * leaves it too).
+     * The origin asked to come back later than the inline retries wait: the download's progress is saved and it
+     * waits PARKED, on no node and no thread, until the Quartz route resume-parked queues it again. No outcome yet.
+     */
+    public void park(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) ParkDownload park) throws IOException, SQLException {
+        if (job.ledger() != null && job.part() != null && job.part().isOpen()) {
+            saveProgress(job);
+        }
+        job.keepPartFile();
+        store.park(job.id(), park.until());
+        LOG.infof("download %s: parked until %s: %s", job.id(), park.until(), park.getMessage());
+    }
+
+    /**
+     * Closes the part file; removes it unless it became the target or the download will go on later (stopped by a
+     * shutdown, or parked); a crash leaves it too.
      */
     public void end(@ExchangeProperty("downloadId") String id, @ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) {
         owned.remove(id);
@@ -273,7 +289,7 @@ public class DownloadJobs {
                     job.part().close();
                 }
             }
-            if (!job.stopped()) {
+            if (!job.partFileKept()) {
                 // also the part file a previous run left, when this run failed before opening it
                 Files.deleteIfExists(partFileOf(job));
             }

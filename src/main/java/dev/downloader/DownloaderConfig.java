@@ -104,6 +104,13 @@ public interface DownloaderConfig {
         long initialDelayMs();
 
         long maxDelayMs();
+
+        /** A Retry-After longer than this parks the download instead of holding a thread. */
+        long parkBeyondMs();
+
+        int maxParks();
+
+        long parkedCheckIntervalMs();
     }
 
     interface AuthProfile {

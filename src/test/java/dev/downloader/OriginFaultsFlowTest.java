@@ -1,25 +1,44 @@
 package dev.downloader;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+
+import javax.sql.DataSource;
+
+import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.downloader.state.Database;
 import dev.downloader.testsupport.TestServicesResource;
 import dev.downloader.testsupport.TestKafka;
 import dev.downloader.testsupport.TestOrigin;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.smallrye.common.annotation.Identifier;
 
-/** An origin that drops connections, answers 503, ignores Range or refuses HEAD still yields the exact file. */
+/**
+ * An origin that drops connections, answers 503 (or asks to come back much later), ignores Range or refuses HEAD still
+ * yields the exact file.
+ */
 @QuarkusTest
 @QuarkusTestResource(value = TestServicesResource.class, restrictToAnnotatedClass = false)
 class OriginFaultsFlowTest extends FlowSupport {
+
+    @Inject
+    @Identifier(Database.NAME)
+    DataSource dataSource;
 
     @Test
     void resetsMidBodyAndA503AreRetriedToCompletion() throws Exception {
@@ -35,6 +54,36 @@ class OriginFaultsFlowTest extends FlowSupport {
         assertTrue(served.gets.stream().filter(r -> r.startsWith("bytes="))
                 .mapToLong(r -> Long.parseLong(r.substring(6, r.indexOf('-'))))
                 .anyMatch(start -> start % 65536 != 0), "a retry resumed mid-chunk: " + served.gets);
+    }
+
+    @Test
+    void aRetryAfterLongerThanTheInlineBudgetParksTheDownloadUntilItIsDue() throws Exception {
+        // the test budget is 1 s (downloader.retry.park-beyond-ms): a Retry-After of 2 s parks
+        byte[] content = randomBytes(640_000, 13);
+        TestOrigin.Served served = origin.serve("/parked/file.bin", content).failingFirst(1, 503, 2);
+        TestKafka.get().send("parked-1", """
+                {"id": "parked-1", "url": "%s", "checksum": {"algorithm": "sha256", "value": "%s"}, "connections": 2}
+                """.formatted(origin.url("/parked/file.bin"), sha256(content)));
+
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                .until(() -> "PARKED|null".equals(row("parked-1", "state") + "|" + row("parked-1", "owner_node")));
+        JsonNode result = TestKafka.get().awaitOutcome("parked-1").json();
+
+        assertEquals("COMPLETED", result.path("status").asText(), result.toString());
+        assertArrayEquals(content, Files.readAllBytes(dataDir().resolve(result.path("path").asText())));
+        assertEquals("1", row("parked-1", "parks"));
+        assertTrue(result.path("resumed").asBoolean(), "the chunks done before the park were kept: " + result);
+        assertTrue(served.gets.size() < 12, "no chunk fetched twice: " + served.gets);
+    }
+
+    private String row(String id, String column) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT " + column + " FROM download WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getString(1) : "absent";
+            }
+        }
     }
 
     @Test

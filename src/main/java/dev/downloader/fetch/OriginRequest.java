@@ -67,7 +67,8 @@ final class OriginRequest {
     }
 
     /**
-     * As {@link ResponseCheck#requireSuccess}, and hands the origin's Retry-After to the redelivery policy. A 401 to
+     * As {@link ResponseCheck#requireSuccess}, and hands the origin's Retry-After to the redelivery policy, or parks
+     * the download when it is longer than the inline retries wait. A 401 to
      * an OAuth2 profile's token is retried once with a renewed token, within the same retry budget.
      */
     static void requireSuccess(Message in, int status, String request, DownloadJob job, Credentials credentials) {
@@ -81,6 +82,7 @@ final class OriginRequest {
                     in.getHeader("Retry-After", String.class), Instant.now());
         } catch (RetryableStatus retryable) {
             if (retryable.retryAfterMillis() >= 0) {
+                job.requireInlineWait(retryable.retryAfterMillis(), status, retryable.getMessage());
                 in.setHeader(Exchange.REDELIVERY_DELAY, retryable.retryAfterMillis());
             }
             throw retryable;

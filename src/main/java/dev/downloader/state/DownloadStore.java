@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -180,7 +181,7 @@ public class DownloadStore {
     public StoredDownload load(String id) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("SELECT request_json, source_topic, source_partition,"
-                        + " source_offset, attempts FROM download WHERE id = ?")) {
+                        + " source_offset, attempts, parks FROM download WHERE id = ?")) {
             s.setString(1, id);
             try (ResultSet r = s.executeQuery()) {
                 if (!r.next()) {
@@ -188,7 +189,7 @@ public class DownloadStore {
                 }
                 return new StoredDownload(id, r.getString(1),
                         new Source(r.getString(2), (Integer) r.getObject(3, Integer.class), r.getObject(4, Long.class)),
-                        r.getInt(5));
+                        r.getInt(5), r.getInt(6));
             }
         }
     }
@@ -295,6 +296,27 @@ public class DownloadStore {
                 s.addBatch();
             }
             s.executeBatch();
+        }
+    }
+
+    /** The origin asked to come back later: the download waits, PARKED, until {@code until}, on no node. */
+    public void park(String id, Instant until) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'PARKED', owner_node = NULL,"
+                        + " next_attempt_at = ?, parks = parks + 1 WHERE id = ? AND state = 'RUNNING' AND owner_node = ?")) {
+            s.setTimestamp(1, Timestamp.from(until));
+            s.setString(2, id);
+            s.setString(3, nodeId);
+            s.executeUpdate();
+        }
+    }
+
+    /** Parked downloads whose time has come go back to the queue; returns how many. */
+    public int requeueDue() throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'QUEUED', next_attempt_at = NULL"
+                        + " WHERE state = 'PARKED' AND next_attempt_at <= CURRENT_TIMESTAMP")) {
+            return s.executeUpdate();
         }
     }
 

@@ -145,6 +145,7 @@ public final class TestOrigin implements AutoCloseable {
         volatile int status;
         final AtomicInteger failuresLeft = new AtomicInteger();
         volatile int failureStatus;
+        volatile int failureRetryAfter;
         final AtomicInteger resetsLeft = new AtomicInteger();
         public final List<String> gets = new CopyOnWriteArrayList<>();
         public final AtomicInteger partialResponses = new AtomicInteger();
@@ -181,8 +182,14 @@ public final class TestOrigin implements AutoCloseable {
 
         /** The first {@code times} GETs get {@code status} (with Retry-After: 0). */
         public Served failingFirst(int times, int status) {
+            return failingFirst(times, status, 0);
+        }
+
+        /** The first {@code times} GETs get {@code status} with Retry-After: {@code retryAfterSeconds}. */
+        public Served failingFirst(int times, int status, int retryAfterSeconds) {
             failuresLeft.set(times);
             failureStatus = status;
+            failureRetryAfter = retryAfterSeconds;
             return this;
         }
 
@@ -320,7 +327,7 @@ public final class TestOrigin implements AutoCloseable {
                 action.run();
             }
             if (served.failuresLeft.getAndDecrement() > 0) {
-                headers.set("Retry-After", "0");
+                headers.set("Retry-After", Integer.toString(served.failureRetryAfter));
                 send(exchange, served.failureStatus, "try again".getBytes());
                 return;
             }
