@@ -69,6 +69,14 @@ public interface DownloaderConfig {
 
     Resume resume();
 
+    Cleanup cleanup();
+
+    interface Cleanup {
+        long intervalMs();
+
+        int keepRowsDays();
+    }
+
     interface Resume {
         /** How often the progress of running downloads is synced and saved (the Quartz route save-progress). */
         long saveIntervalMs();

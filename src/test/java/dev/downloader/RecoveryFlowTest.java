@@ -1,15 +1,19 @@
 package dev.downloader;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -99,6 +103,54 @@ class RecoveryFlowTest extends FlowSupport {
 
         assertEquals("COMPLETED", result.path("status").asText(), result.toString());
         assertArrayEquals(content, Files.readAllBytes(dataDir().resolve(result.path("path").asText())));
+    }
+
+    @Test
+    void theCleanUpForgetsOldAnsweredRowsAndRemovesOnlyPartFilesNoUnfinishedDownloadOwns() throws Exception {
+        Path tmp = Files.createDirectories(dataDir().resolve("tmp"));
+        Path ghost = Files.write(tmp.resolve("ghost-1.part"), new byte[1000]);
+        Path parkedPart = Files.write(tmp.resolve("parked-long.part"), new byte[1000]);
+        for (Path part : List.of(ghost, parkedPart)) {
+            // written before the stale-heartbeat window: not a part file some download is writing right now
+            Files.setLastModifiedTime(part, FileTime.from(Instant.now().minusSeconds(3600)));
+        }
+        Timestamp fortyDaysAgo = Timestamp.from(Instant.now().minusSeconds(40L * 86400));
+        Timestamp aDayAgo = Timestamp.from(Instant.now().minusSeconds(86400));
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("INSERT INTO download (id, state, request_json, ended_at,"
+                        + " published_at, next_attempt_at) VALUES (?, ?, '{}', ?, ?, ?)")) {
+            insert(s, "old-answered", "COMPLETED", fortyDaysAgo, fortyDaysAgo, null);
+            insert(s, "recent-answered", "FAILED", aDayAgo, aDayAgo, null);
+            insert(s, "old-unanswered", "COMPLETED", fortyDaysAgo, null, null);
+            insert(s, "parked-long", "PARKED", null, null, Timestamp.from(Instant.now().plusSeconds(3600)));
+        }
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> !Files.exists(ghost) && !exists("old-answered"));
+
+        assertTrue(Files.exists(parkedPart), "a parked download's part file is kept for its resume");
+        assertTrue(exists("recent-answered"), "kept for downloader.cleanup.keep-rows-days");
+        assertTrue(exists("old-unanswered"), "an outcome not yet published stays for the outbox relay");
+        assertTrue(exists("parked-long"));
+    }
+
+    private static void insert(PreparedStatement s, String id, String state, Timestamp ended, Timestamp published,
+            Timestamp nextAttempt) throws Exception {
+        s.setString(1, id);
+        s.setString(2, state);
+        s.setTimestamp(3, ended);
+        s.setTimestamp(4, published);
+        s.setTimestamp(5, nextAttempt);
+        s.executeUpdate();
+    }
+
+    private boolean exists(String id) throws Exception {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT 1 FROM download WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next();
+            }
+        }
     }
 
     @Test

@@ -15,8 +15,10 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -297,6 +299,39 @@ public class DownloadStore {
             }
             s.executeBatch();
         }
+    }
+
+    /**
+     * Forgets downloads that ended and were answered more than {@code keepDays} days ago (their rows and chunk rows):
+     * after that, a request with the same id is a new download. Returns how many.
+     */
+    public int forgetEnded(int keepDays) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            Timestamp cutoff = new Timestamp(databaseNow(c).getTime() - keepDays * 86_400_000L);
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM download WHERE state IN ('COMPLETED', 'FAILED')"
+                    + " AND published_at IS NOT NULL AND published_at < ?")) {
+                s.setTimestamp(1, cutoff);
+                return s.executeUpdate();
+            }
+        }
+    }
+
+    /** The ids among {@code ids} whose downloads may still write their part file: queued, running or parked. */
+    public Set<String> unfinished(Collection<String> ids) throws SQLException {
+        Set<String> unfinished = new HashSet<>();
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement(
+                        "SELECT 1 FROM download WHERE id = ? AND state IN ('QUEUED', 'RUNNING', 'PARKED')")) {
+            for (String id : ids) {
+                s.setString(1, id);
+                try (ResultSet r = s.executeQuery()) {
+                    if (r.next()) {
+                        unfinished.add(id);
+                    }
+                }
+            }
+        }
+        return unfinished;
     }
 
     /** The origin asked to come back later: the download waits, PARKED, until {@code until}, on no node. */
