@@ -1,5 +1,11 @@
 package dev.downloader.state;
 
+import static dev.downloader.state.DownloadState.COMPLETED;
+import static dev.downloader.state.DownloadState.FAILED;
+import static dev.downloader.state.DownloadState.PARKED;
+import static dev.downloader.state.DownloadState.QUEUED;
+import static dev.downloader.state.DownloadState.RUNNING;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -33,6 +39,7 @@ import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ProbeResult;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
+import org.jboss.logging.Logger;
 
 /**
  * The state repository: downloads and their chunks in the database, the queue of record. The accept route inserts
@@ -41,6 +48,8 @@ import io.smallrye.common.annotation.Identifier;
 @ApplicationScoped
 @Named("downloadStore")
 public class DownloadStore {
+
+    private static final Logger LOG = Logger.getLogger(DownloadStore.class);
 
     private final DataSource dataSource;
     private final String nodeId;
@@ -142,7 +151,7 @@ public class DownloadStore {
             try {
                 int running;
                 try (PreparedStatement s = c.prepareStatement(
-                        "SELECT COUNT(*) FROM download WHERE state = 'RUNNING' AND owner_node = ?")) {
+                        "SELECT COUNT(*) FROM download WHERE state = '" + RUNNING + "' AND owner_node = ?")) {
                     s.setString(1, nodeId);
                     try (ResultSet r = s.executeQuery()) {
                         r.next();
@@ -151,8 +160,8 @@ public class DownloadStore {
                 }
                 int free = maxActive - running;
                 if (free > 0) {
-                    try (PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE state = 'QUEUED'"
-                            + " ORDER BY priority DESC, created_at, id FETCH FIRST " + free
+                    try (PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE state = '" + QUEUED
+                            + "' ORDER BY priority DESC, created_at, id FETCH FIRST " + free
                             + " ROWS ONLY FOR UPDATE SKIP LOCKED")) {
                         try (ResultSet r = s.executeQuery()) {
                             while (r.next()) {
@@ -160,9 +169,8 @@ public class DownloadStore {
                             }
                         }
                     }
-                    try (PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'RUNNING',"
-                            + " owner_node = ?, heartbeat_at = CURRENT_TIMESTAMP, started_at = CURRENT_TIMESTAMP,"
-                            + " attempts = attempts + 1 WHERE id = ?")) {
+                    try (PreparedStatement s = move(c, QUEUED, RUNNING, "owner_node = ?, heartbeat_at ="
+                            + " CURRENT_TIMESTAMP, started_at = CURRENT_TIMESTAMP, attempts = attempts + 1", "id = ?")) {
                         for (String id : claimed) {
                             s.setString(1, nodeId);
                             s.setString(2, id);
@@ -308,8 +316,8 @@ public class DownloadStore {
     public int forgetEnded(int keepDays) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             Timestamp cutoff = new Timestamp(databaseNow(c).getTime() - keepDays * 86_400_000L);
-            try (PreparedStatement s = c.prepareStatement("DELETE FROM download WHERE state IN ('COMPLETED', 'FAILED')"
-                    + " AND published_at IS NOT NULL AND published_at < ?")) {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM download WHERE state IN ('" + COMPLETED
+                    + "', '" + FAILED + "') AND published_at IS NOT NULL AND published_at < ?")) {
                 s.setTimestamp(1, cutoff);
                 return s.executeUpdate();
             }
@@ -321,7 +329,8 @@ public class DownloadStore {
         Set<String> unfinished = new HashSet<>();
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement(
-                        "SELECT 1 FROM download WHERE id = ? AND state IN ('QUEUED', 'RUNNING', 'PARKED')")) {
+                        "SELECT 1 FROM download WHERE id = ? AND state IN ('" + QUEUED + "', '" + RUNNING + "', '"
+                                + PARKED + "')")) {
             for (String id : ids) {
                 s.setString(1, id);
                 try (ResultSet r = s.executeQuery()) {
@@ -337,8 +346,8 @@ public class DownloadStore {
     /** The origin asked to come back later: the download waits, PARKED, until {@code until}, on no node. */
     public void park(String id, Instant until) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'PARKED', owner_node = NULL,"
-                        + " next_attempt_at = ?, parks = parks + 1 WHERE id = ? AND state = 'RUNNING' AND owner_node = ?")) {
+                PreparedStatement s = move(c, RUNNING, PARKED, "owner_node = NULL, next_attempt_at = ?,"
+                        + " parks = parks + 1", "id = ? AND owner_node = ?")) {
             s.setTimestamp(1, Timestamp.from(until));
             s.setString(2, id);
             s.setString(3, nodeId);
@@ -349,8 +358,8 @@ public class DownloadStore {
     /** Parked downloads whose time has come go back to the queue; returns how many. */
     public int requeueDue() throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'QUEUED', next_attempt_at = NULL"
-                        + " WHERE state = 'PARKED' AND next_attempt_at <= CURRENT_TIMESTAMP")) {
+                PreparedStatement s = move(c, PARKED, QUEUED, "next_attempt_at = NULL",
+                        "next_attempt_at <= CURRENT_TIMESTAMP")) {
             return s.executeUpdate();
         }
     }
@@ -361,26 +370,32 @@ public class DownloadStore {
      */
     public void suspend(String id) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'QUEUED', owner_node = NULL"
-                        + " WHERE id = ? AND state = 'RUNNING' AND owner_node = ?")) {
+                PreparedStatement s = move(c, RUNNING, QUEUED, "owner_node = NULL", "id = ? AND owner_node = ?")) {
             s.setString(1, id);
             s.setString(2, nodeId);
             s.executeUpdate();
         }
     }
 
-    /** The outbox step: the outcome is durable before anyone is told. */
-    public void recordOutcome(Outcome outcome) throws SQLException {
+    /**
+     * The outbox step: the outcome is durable before anyone is told. Only the node running the download records it:
+     * when the row was queued again meanwhile (this node looked dead: a long pause, a lost database connection),
+     * the run that has it now answers, and this outcome is dropped (null).
+     */
+    public Outcome recordOutcome(Outcome outcome) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("UPDATE download SET state = ?, outcome_topic = ?,"
-                        + " outcome_json = ?, ended_at = CURRENT_TIMESTAMP WHERE id = ?")) {
-            s.setString(1, outcome.state());
-            s.setString(2, outcome.topic());
-            s.setString(3, outcome.json());
-            s.setString(4, outcome.id());
-            if (s.executeUpdate() != 1) {
-                throw new IllegalStateException("no download " + outcome.id() + " to record an outcome for");
+                PreparedStatement s = move(c, RUNNING, DownloadState.valueOf(outcome.state()),
+                        "outcome_topic = ?, outcome_json = ?, ended_at = CURRENT_TIMESTAMP", "id = ? AND owner_node = ?")) {
+            s.setString(1, outcome.topic());
+            s.setString(2, outcome.json());
+            s.setString(3, outcome.id());
+            s.setString(4, nodeId);
+            if (s.executeUpdate() == 1) {
+                return outcome;
             }
+            LOG.warnf("download %s: its outcome is left to the run that took it over: this node no longer owns it",
+                    outcome.id());
+            return null;
         }
     }
 
@@ -463,8 +478,7 @@ public class DownloadStore {
      */
     public int requeueStale(long staleAfterMs) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            try (PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'QUEUED', owner_node = NULL"
-                    + " WHERE state = 'RUNNING' AND heartbeat_at < ?")) {
+            try (PreparedStatement s = move(c, RUNNING, QUEUED, "owner_node = NULL", "heartbeat_at < ?")) {
                 s.setTimestamp(1, new Timestamp(databaseNow(c).getTime() - staleAfterMs));
                 return s.executeUpdate();
             }
@@ -477,11 +491,21 @@ public class DownloadStore {
      */
     void requeueOwnAtStart(@Observes StartupEvent started) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("UPDATE download SET state = 'QUEUED', owner_node = NULL"
-                        + " WHERE state = 'RUNNING' AND owner_node = ?")) {
+                PreparedStatement s = move(c, RUNNING, QUEUED, "owner_node = NULL", "owner_node = ?")) {
             s.setString(1, nodeId);
             s.executeUpdate();
         }
+    }
+
+    /**
+     * The one way a row's state changes: {@code UPDATE ... SET state = to, <set> WHERE state = from AND <where>}, for a
+     * move {@link DownloadState} allows. The condition on the old state makes each move happen once, whoever races.
+     */
+    private static PreparedStatement move(Connection c, DownloadState from, DownloadState to, String set, String where)
+            throws SQLException {
+        from.requireMove(to);
+        return c.prepareStatement("UPDATE download SET state = '" + to + "', " + set + " WHERE state = '" + from
+                + "' AND " + where);
     }
 
     /** The database's clock, the one every row's timestamps come from, whatever the node's clock says. */
@@ -504,7 +528,7 @@ public class DownloadStore {
         }
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("UPDATE download SET heartbeat_at = CURRENT_TIMESTAMP"
-                        + " WHERE id = ? AND state = 'RUNNING' AND owner_node = ?")) {
+                        + " WHERE id = ? AND state = '" + RUNNING + "' AND owner_node = ?")) {
             for (String id : ids) {
                 s.setString(1, id);
                 s.setString(2, nodeId);
