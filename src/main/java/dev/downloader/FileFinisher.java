@@ -106,13 +106,16 @@ public class FileFinisher {
         Path current = dataDir;
         for (int i = 0; relativeParent != null && i < relativeParent.getNameCount(); i++) {
             current = current.resolve(relativeParent.getName(i));
+            try {
+                Files.createDirectory(current);
+            } catch (FileAlreadyExistsException there) {
+                // there before, or made this instant by another download (or node on a shared volume): checked below
+            }
             if (Files.isSymbolicLink(current) && !current.toRealPath().startsWith(root)) {
                 throw new DownloadFailure(ErrorCode.TARGET_NOT_ALLOWED, "target " + target
                         + " leads out of the data directory through the link " + dataDir.relativize(current));
             }
-            if (!Files.exists(current)) {
-                Files.createDirectory(current);
-            } else if (!Files.isDirectory(current)) {
+            if (!Files.isDirectory(current)) {
                 throw new DownloadFailure(ErrorCode.TARGET_EXISTS,
                         "target " + target + " needs " + dataDir.relativize(current) + " to be a directory; it is a file");
             }

@@ -45,6 +45,13 @@ abstract class FlowSupport {
         return bytes;
     }
 
+    /** A request record as a user writes it, for the ITs that run the packaged service. */
+    static byte[] request(String id, String url, String target, int connections, long chunkSize) {
+        return ("{\"id\": \"" + id + "\", \"url\": \"" + url + "\", \"target\": \"" + target
+                + "\", \"connections\": " + connections + ", \"chunkSize\": " + chunkSize + "}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }

@@ -83,13 +83,15 @@ class StorageFaultsIT {
     void twoDownloadsTheDiskCannotHoldBothOfAreOneResultAndOneStorageFailureWithNothingPartial() throws Exception {
         // two 64 MiB files at once on a 100 MiB volume: the second is refused at its plan (the first still has to
         // write most of its bytes), or, if it got past, the disk fills under it
-        byte[] first = randomBytes(64 * MIB, 1);
+        byte[] first = FlowSupport.randomBytes(64 * MIB, 1);
         // the other scenarios leave at most 16 MiB on the volume: room for one of these, never for both
-        byte[] second = randomBytes(64 * MIB, 2);
+        byte[] second = FlowSupport.randomBytes(64 * MIB, 2);
         origin.serve("/full/first.bin", first).throttled(8 * MIB);
         origin.serve("/full/second.bin", second).throttled(8 * MIB);
-        kafka.send("requests-storage", "full-1", request("full-1", "/full/first.bin", "raw/full/first.bin"));
-        kafka.send("requests-storage", "full-2", request("full-2", "/full/second.bin", "raw/full/second.bin"));
+        kafka.send("requests-storage", "full-1",
+                FlowSupport.request("full-1", origin.url("/full/first.bin"), "raw/full/first.bin", 4, 4 << 20));
+        kafka.send("requests-storage", "full-2",
+                FlowSupport.request("full-2", origin.url("/full/second.bin"), "raw/full/second.bin", 4, 4 << 20));
 
         JsonNode one = kafka.awaitOutcome("full-1").json();
         JsonNode two = kafka.awaitOutcome("full-2").json();
@@ -111,9 +113,10 @@ class StorageFaultsIT {
         assertEquals(1, storageFailures, "the disk holds one of them: " + one + " " + two);
         assertEquals(List.of(), listTmp(), "no part file keeps the disk full");
 
-        byte[] small = randomBytes(64 * 1024, 3);
+        byte[] small = FlowSupport.randomBytes(64 * 1024, 3);
         origin.serve("/full/small.bin", small);
-        kafka.send("requests-storage", "full-3", request("full-3", "/full/small.bin", "raw/full/small.bin"));
+        kafka.send("requests-storage", "full-3",
+                FlowSupport.request("full-3", origin.url("/full/small.bin"), "raw/full/small.bin", 4, 4 << 20));
         JsonNode after = kafka.awaitOutcome("full-3").json();
         assertEquals("COMPLETED", after.path("status").asText(), after.toString());
         assertArrayEquals(small, Files.readAllBytes(data.resolve("raw/full/small.bin")));
@@ -123,9 +126,10 @@ class StorageFaultsIT {
 
     @Test
     void aDiskThatFillsUpMidDownloadIsStorageNotRetriedAndTheSameFileCompletesOnceSpaceIsBack() throws Exception {
-        byte[] content = randomBytes(16 * MIB, 5);
+        byte[] content = FlowSupport.randomBytes(16 * MIB, 5);
         TestOrigin.Served served = origin.serve("/filling/file.bin", content).throttled(2 * MIB);
-        kafka.send("requests-storage", "filling-1", request("filling-1", "/filling/file.bin", "raw/filling/1.bin"));
+        kafka.send("requests-storage", "filling-1",
+                FlowSupport.request("filling-1", origin.url("/filling/file.bin"), "raw/filling/1.bin", 4, 4 << 20));
         await().atMost(Duration.ofSeconds(60)).until(() -> served.bytesSent.get() >= content.length / 4);
         // something else takes every free byte of the volume
         Path filler = data.resolve("filler.bin");
@@ -148,7 +152,8 @@ class StorageFaultsIT {
                 "a full disk is not retried as if it were the network");
 
         Files.delete(filler);
-        kafka.send("requests-storage", "filling-2", request("filling-2", "/filling/file.bin", "raw/filling/2.bin"));
+        kafka.send("requests-storage", "filling-2",
+                FlowSupport.request("filling-2", origin.url("/filling/file.bin"), "raw/filling/2.bin", 4, 4 << 20));
         JsonNode completed = kafka.awaitOutcome("filling-2").json();
         assertEquals("COMPLETED", completed.path("status").asText(), completed.toString());
         assertArrayEquals(content, Files.readAllBytes(data.resolve("raw/filling/2.bin")));
@@ -156,9 +161,10 @@ class StorageFaultsIT {
 
     @Test
     void anUnwritableTargetDirectoryIsStorageAndThePartFileIsRemoved() throws Exception {
-        byte[] content = randomBytes(256 * 1024, 4);
+        byte[] content = FlowSupport.randomBytes(256 * 1024, 4);
         origin.serve("/ro/file.bin", content);
-        kafka.send("requests-storage", "ro-1", request("ro-1", "/ro/file.bin", "raw/readonly/file.bin"));
+        kafka.send("requests-storage", "ro-1",
+                FlowSupport.request("ro-1", origin.url("/ro/file.bin"), "raw/readonly/file.bin", 4, 4 << 20));
 
         JsonNode outcome = kafka.awaitOutcome("ro-1").json();
 
@@ -178,16 +184,6 @@ class StorageFaultsIT {
         }
     }
 
-    private static byte[] request(String id, String path, String target) {
-        return ("{\"id\": \"" + id + "\", \"url\": \"" + origin.url(path) + "\", \"target\": \"" + target
-                + "\", \"connections\": 4, \"chunkSize\": 4194304}").getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] randomBytes(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
 
     private static boolean mount(Path at, String options) throws Exception {
         boolean mounted = run("mount", "-t", "tmpfs", "-o", options, "tmpfs", at.toString());

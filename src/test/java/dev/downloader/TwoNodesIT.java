@@ -93,10 +93,12 @@ class TwoNodesIT {
         List<TestOrigin.Served> small = new ArrayList<>();
         List<byte[]> contents = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-            byte[] content = randomBytes(2 * MIB, i);
+            byte[] content = FlowSupport.randomBytes(2 * MIB, i);
             contents.add(content);
             small.add(origin.serve("/nodes/" + i + ".bin", content).throttled(MIB));
-            kafka.send("requests-nodes", "small-" + i, request("small-" + i, "/nodes/" + i + ".bin", "raw/nodes/" + i + ".bin"));
+            String path = "/nodes/" + i + ".bin";
+            kafka.send("requests-nodes", "small-" + i,
+                    FlowSupport.request("small-" + i, origin.url(path), "raw" + path, 4, 1 << 20));
         }
         for (int i = 0; i < 8; i++) {
             JsonNode result = kafka.awaitOutcome("small-" + i).json();
@@ -110,9 +112,10 @@ class TwoNodesIT {
         assertEquals(Set.of("node-a", "node-b"), owners, "both nodes took a share");
 
         // a big one; its node is SIGKILLed at 30 %, the other node takes it over
-        byte[] big = randomBytes(32 * MIB, 99);
+        byte[] big = FlowSupport.randomBytes(32 * MIB, 99);
         TestOrigin.Served served = origin.serve("/nodes/big.bin", big).throttled(MIB);
-        kafka.send("requests-nodes", "big-1", request("big-1", "/nodes/big.bin", "raw/nodes/big.bin"));
+        kafka.send("requests-nodes", "big-1",
+                FlowSupport.request("big-1", origin.url("/nodes/big.bin"), "raw/nodes/big.bin", 4, 1 << 20));
         await().atMost(Duration.ofSeconds(60)).until(() -> served.bytesSent.get() >= big.length * 3L / 10);
         String owner = column("SELECT owner_node FROM download WHERE id = 'big-1'").get(0);
         ServiceProcess dying = nodes.get(owner.equals("node-a") ? 0 : 1);
@@ -151,16 +154,6 @@ class TwoNodesIT {
         return config;
     }
 
-    private static byte[] request(String id, String path, String target) {
-        return ("{\"id\": \"" + id + "\", \"url\": \"" + origin.url(path) + "\", \"target\": \"" + target
-                + "\", \"connections\": 4, \"chunkSize\": 1048576}").getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] randomBytes(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
 
     private static boolean postgresqlReachable() {
         try (Connection c = DriverManager.getConnection(URL, USER, "")) {

@@ -145,47 +145,40 @@ public class DownloadStore {
      * polling the same table neither wait for each other nor claim the same download.
      */
     public List<String> claimQueued(int maxActive) throws SQLException {
-        List<String> claimed = new ArrayList<>();
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                int running;
-                try (PreparedStatement s = c.prepareStatement(
-                        "SELECT COUNT(*) FROM download WHERE state = '" + RUNNING + "' AND owner_node = ?")) {
-                    s.setString(1, nodeId);
-                    try (ResultSet r = s.executeQuery()) {
-                        r.next();
-                        running = r.getInt(1);
-                    }
+        return inTransaction(c -> {
+            List<String> claimed = new ArrayList<>();
+            int running;
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT COUNT(*) FROM download WHERE state = '" + RUNNING + "' AND owner_node = ?")) {
+                s.setString(1, nodeId);
+                try (ResultSet r = s.executeQuery()) {
+                    r.next();
+                    running = r.getInt(1);
                 }
-                int free = maxActive - running;
-                if (free > 0) {
-                    try (PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE state = '" + QUEUED
-                            + "' ORDER BY priority DESC, created_at, id FETCH FIRST " + free
-                            + " ROWS ONLY FOR UPDATE SKIP LOCKED")) {
-                        try (ResultSet r = s.executeQuery()) {
-                            while (r.next()) {
-                                claimed.add(r.getString(1));
-                            }
-                        }
-                    }
-                    try (PreparedStatement s = move(c, QUEUED, RUNNING, "owner_node = ?, heartbeat_at ="
-                            + " CURRENT_TIMESTAMP, started_at = CURRENT_TIMESTAMP, attempts = attempts + 1", "id = ?")) {
-                        for (String id : claimed) {
-                            s.setString(1, nodeId);
-                            s.setString(2, id);
-                            s.addBatch();
-                        }
-                        s.executeBatch();
-                    }
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
             }
-        }
-        return claimed;
+            int free = maxActive - running;
+            if (free > 0) {
+                try (PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE state = '" + QUEUED
+                        + "' ORDER BY priority DESC, created_at, id FETCH FIRST " + free
+                        + " ROWS ONLY FOR UPDATE SKIP LOCKED")) {
+                    try (ResultSet r = s.executeQuery()) {
+                        while (r.next()) {
+                            claimed.add(r.getString(1));
+                        }
+                    }
+                }
+                try (PreparedStatement s = move(c, QUEUED, RUNNING, "owner_node = ?, heartbeat_at ="
+                        + " CURRENT_TIMESTAMP, started_at = CURRENT_TIMESTAMP, attempts = attempts + 1", "id = ?")) {
+                    for (String id : claimed) {
+                        s.setString(1, nodeId);
+                        s.setString(2, id);
+                        s.addBatch();
+                    }
+                    s.executeBatch();
+                }
+            }
+            return claimed;
+        });
     }
 
     public StoredDownload load(String id) throws SQLException {
@@ -207,46 +200,40 @@ public class DownloadStore {
     /** Persists the plan: what the probe found, where the file goes, and one row per chunk, none done yet. */
     public void savePlan(String id, URI url, ProbeResult probe, boolean ranged, List<Chunk> chunks, String target)
             throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement s = c.prepareStatement("UPDATE download SET effective_url = ?, file_size = ?,"
-                        + " etag = ?, last_modified = ?, ranged = ?, chunk_size = ?, target_path = ? WHERE id = ?")) {
-                    s.setString(1, url.toString());
-                    if (probe.size() == null) {
-                        s.setNull(2, Types.BIGINT);
-                    } else {
-                        s.setLong(2, probe.size());
-                    }
-                    s.setString(3, probe.etag());
-                    s.setString(4, probe.lastModified());
-                    s.setBoolean(5, ranged);
-                    s.setLong(6, chunks.get(0).length());
-                    s.setString(7, target);
-                    s.setString(8, id);
-                    s.executeUpdate();
+        inTransaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE download SET effective_url = ?, file_size = ?,"
+                    + " etag = ?, last_modified = ?, ranged = ?, chunk_size = ?, target_path = ? WHERE id = ?")) {
+                s.setString(1, url.toString());
+                if (probe.size() == null) {
+                    s.setNull(2, Types.BIGINT);
+                } else {
+                    s.setLong(2, probe.size());
                 }
-                try (PreparedStatement s = c.prepareStatement("DELETE FROM download_chunk WHERE download_id = ?")) {
-                    s.setString(1, id);
-                    s.executeUpdate();
-                }
-                try (PreparedStatement s = c.prepareStatement(
-                        "INSERT INTO download_chunk (download_id, idx, start_offset, end_offset) VALUES (?, ?, ?, ?)")) {
-                    for (Chunk chunk : chunks) {
-                        s.setString(1, id);
-                        s.setInt(2, chunk.index());
-                        s.setLong(3, chunk.start());
-                        s.setLong(4, chunk.end());
-                        s.addBatch();
-                    }
-                    s.executeBatch();
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
+                s.setString(3, probe.etag());
+                s.setString(4, probe.lastModified());
+                s.setBoolean(5, ranged);
+                s.setLong(6, chunks.get(0).length());
+                s.setString(7, target);
+                s.setString(8, id);
+                s.executeUpdate();
             }
-        }
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM download_chunk WHERE download_id = ?")) {
+                s.setString(1, id);
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement(
+                    "INSERT INTO download_chunk (download_id, idx, start_offset, end_offset) VALUES (?, ?, ?, ?)")) {
+                for (Chunk chunk : chunks) {
+                    s.setString(1, id);
+                    s.setInt(2, chunk.index());
+                    s.setLong(3, chunk.start());
+                    s.setLong(4, chunk.end());
+                    s.addBatch();
+                }
+                s.executeBatch();
+            }
+            return null;
+        });
     }
 
     /**
@@ -405,39 +392,32 @@ public class DownloadStore {
      * (its row is locked while it is taken, and then marked), and take it only if it is still unpublished after that.
      */
     public List<Outcome> takeUnpublished(long graceMs, int limit) throws SQLException {
-        List<Outcome> outcomes = new ArrayList<>();
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                Timestamp cutoff = new Timestamp(databaseNow(c).getTime() - graceMs);
-                try (PreparedStatement s = c.prepareStatement("SELECT id, state, outcome_topic, outcome_json"
-                        + " FROM download WHERE outcome_json IS NOT NULL AND published_at IS NULL AND ended_at < ?"
-                        + " AND (relayed_at IS NULL OR relayed_at < ?)"
-                        + " ORDER BY ended_at, id FETCH FIRST " + limit + " ROWS ONLY FOR UPDATE SKIP LOCKED")) {
-                    s.setTimestamp(1, cutoff);
-                    s.setTimestamp(2, cutoff);
-                    try (ResultSet r = s.executeQuery()) {
-                        while (r.next()) {
-                            outcomes.add(new Outcome(r.getString(1), r.getString(1), r.getString(2), r.getString(3),
-                                    r.getString(4)));
-                        }
+        return inTransaction(c -> {
+            List<Outcome> outcomes = new ArrayList<>();
+            Timestamp cutoff = new Timestamp(databaseNow(c).getTime() - graceMs);
+            try (PreparedStatement s = c.prepareStatement("SELECT id, state, outcome_topic, outcome_json"
+                    + " FROM download WHERE outcome_json IS NOT NULL AND published_at IS NULL AND ended_at < ?"
+                    + " AND (relayed_at IS NULL OR relayed_at < ?)"
+                    + " ORDER BY ended_at, id FETCH FIRST " + limit + " ROWS ONLY FOR UPDATE SKIP LOCKED")) {
+                s.setTimestamp(1, cutoff);
+                s.setTimestamp(2, cutoff);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        outcomes.add(new Outcome(r.getString(1), r.getString(1), r.getString(2), r.getString(3),
+                                r.getString(4)));
                     }
                 }
-                try (PreparedStatement s = c.prepareStatement(
-                        "UPDATE download SET relayed_at = CURRENT_TIMESTAMP WHERE id = ?")) {
-                    for (Outcome outcome : outcomes) {
-                        s.setString(1, outcome.id());
-                        s.addBatch();
-                    }
-                    s.executeBatch();
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
             }
-        }
-        return outcomes;
+            try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE download SET relayed_at = CURRENT_TIMESTAMP WHERE id = ?")) {
+                for (Outcome outcome : outcomes) {
+                    s.setString(1, outcome.id());
+                    s.addBatch();
+                }
+                s.executeBatch();
+            }
+            return outcomes;
+        });
     }
 
     /**
@@ -445,30 +425,23 @@ public class DownloadStore {
      * now, and later duplicates are answered from the record at once.
      */
     public int markPublished(String id) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                int waiting;
-                try (PreparedStatement s = c.prepareStatement(
-                        "SELECT waiting_duplicates FROM download WHERE id = ? FOR UPDATE")) {
-                    s.setString(1, id);
-                    try (ResultSet r = s.executeQuery()) {
-                        r.next();
-                        waiting = r.getInt(1);
-                    }
+        return inTransaction(c -> {
+            int waiting;
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT waiting_duplicates FROM download WHERE id = ? FOR UPDATE")) {
+                s.setString(1, id);
+                try (ResultSet r = s.executeQuery()) {
+                    r.next();
+                    waiting = r.getInt(1);
                 }
-                try (PreparedStatement s = c.prepareStatement("UPDATE download SET published_at = CURRENT_TIMESTAMP,"
-                        + " waiting_duplicates = 0 WHERE id = ?")) {
-                    s.setString(1, id);
-                    s.executeUpdate();
-                }
-                c.commit();
-                return waiting;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
             }
-        }
+            try (PreparedStatement s = c.prepareStatement("UPDATE download SET published_at = CURRENT_TIMESTAMP,"
+                    + " waiting_duplicates = 0 WHERE id = ?")) {
+                s.setString(1, id);
+                s.executeUpdate();
+            }
+            return waiting;
+        });
     }
 
     /**
@@ -494,6 +467,25 @@ public class DownloadStore {
                 PreparedStatement s = move(c, RUNNING, QUEUED, "owner_node = NULL", "owner_node = ?")) {
             s.setString(1, nodeId);
             s.executeUpdate();
+        }
+    }
+
+    private interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
+    private <T> T inTransaction(SqlWork<T> work) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
         }
     }
 
