@@ -71,6 +71,18 @@ public interface DownloaderConfig {
 
     Cleanup cleanup();
 
+    Stall stall();
+
+    interface Stall {
+        /** The floor a range must deliver over every window; 0 turns the watch off. */
+        MemorySize minBytesPerSecond();
+
+        long windowMs();
+
+        /** Silence longer than this (no byte at all) fails the read: the HTTP client's socket timeout. */
+        long silenceMs();
+    }
+
     interface Cleanup {
         long intervalMs();
 

@@ -75,6 +75,41 @@ class OriginFaultsFlowTest extends FlowSupport {
         assertEquals(content.length, served.bytesSent.get(), "what arrived before the park was kept: " + served.gets);
     }
 
+    @Test
+    void aRangeThatGoesSilentAfterItsHeadersIsAbortedAndRetried() throws Exception {
+        // the test's silence limit is 1.5 s (downloader.stall.silence-ms); the origin never sends the body of the
+        // first GET, so without the limit this download would never end
+        byte[] content = randomBytes(300_000, 14);
+        origin.serve("/silent/file.bin", content).stallingFirst(1, 0);
+
+        JsonNode result = download("silent-1", "/silent/file.bin", content, "");
+
+        assertEquals(1, result.path("retries").asInt(), result.toString());
+    }
+
+    @Test
+    void aDripBelowTheFloorIsAbortedAndRetriedOnAFreshConnection() throws Exception {
+        // the test's floor is 32 KiB/s over 500 ms windows (downloader.stall.*); this origin drips 4 KiB/s
+        byte[] content = randomBytes(300_000, 15);
+        origin.serve("/drip/file.bin", content).stallingFirst(2, 4096);
+
+        JsonNode result = download("drip-1", "/drip/file.bin", content, "");
+
+        assertEquals(2, result.path("retries").asInt(), result.toString());
+    }
+
+    @Test
+    void anOriginThatNeverStopsStallingEndsAsStalledWhenTheRetriesRunOut() throws Exception {
+        byte[] content = randomBytes(100_000, 16);
+        origin.serve("/always-drip/file.bin", content).stallingFirst(1000, 4096);
+
+        JsonNode outcome = outcome("drip-2", origin.url("/always-drip/file.bin"), "");
+
+        assertEquals("FAILED", outcome.path("status").asText(), outcome.toString());
+        assertEquals("STALLED", outcome.path("error").path("code").asText(), outcome.toString());
+        assertTrue(outcome.path("error").path("retryable").asBoolean());
+    }
+
     private String row(String id, String column) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("SELECT " + column + " FROM download WHERE id = ?")) {

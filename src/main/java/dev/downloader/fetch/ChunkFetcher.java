@@ -30,11 +30,15 @@ public class ChunkFetcher {
     private final OffsetWriter writer;
     private final Credentials credentials;
     private final long maxSize;
+    private final long minBytesPerSecond;
+    private final long stallWindowMs;
 
     public ChunkFetcher(OffsetWriter writer, Credentials credentials, DownloaderConfig config) {
         this.writer = writer;
         this.credentials = credentials;
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(0L);
+        this.minBytesPerSecond = config.stall().minBytesPerSecond().asLongValue();
+        this.stallWindowMs = config.stall().windowMs();
     }
 
     public void prepare(Exchange exchange) throws IOException {
@@ -90,10 +94,12 @@ public class ChunkFetcher {
             }
             InputStream stream = body instanceof InputStream s ? s : InputStream.nullInputStream();
             ChunkLedger ledger = job.ledger();
+            StallWatch stall = new StallWatch(minBytesPerSecond, stallWindowMs, System::currentTimeMillis);
             writer.write(stream, job.part(), resumeAt, length, maxSize, bytes -> {
                 ledger.addReceived(chunk.index(), bytes);
                 job.addTransferred(bytes);
                 job.requireNotStopped();
+                stall.arrived(bytes);
             });
             complete = true;
         } finally {

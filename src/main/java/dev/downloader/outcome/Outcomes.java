@@ -2,6 +2,7 @@ package dev.downloader.outcome;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -31,6 +32,7 @@ import dev.downloader.DownloaderConfig;
 import dev.downloader.ErrorCode;
 import dev.downloader.fetch.RangeNotHonoured;
 import dev.downloader.fetch.RetryableStatus;
+import dev.downloader.fetch.StalledRange;
 import dev.downloader.state.Source;
 import dev.downloader.state.StoredDownload;
 
@@ -182,6 +184,10 @@ public class Outcomes {
         if (t instanceof SSLHandshakeException || t instanceof SSLPeerUnverifiedException) {
             return new ErrorInfo(ErrorCode.NETWORK.name(), "TLS: the origin's certificate is not trusted or not for"
                     + " this host (" + t.getMessage() + "); see quarkus.tls.origin.* to trust another CA", null, false);
+        }
+        if (t instanceof StalledRange || t instanceof SocketTimeoutException) {
+            return new ErrorInfo(ErrorCode.STALLED.name(), "the origin stalled, retries exhausted: " + t.getMessage(),
+                    null, true);
         }
         if (t instanceof IOException) {
             return new ErrorInfo(ErrorCode.NETWORK.name(),

@@ -147,6 +147,8 @@ public final class TestOrigin implements AutoCloseable {
         volatile int failureStatus;
         volatile int failureRetryAfter;
         final AtomicInteger resetsLeft = new AtomicInteger();
+        final AtomicInteger stallsLeft = new AtomicInteger();
+        volatile long stallBytesPerSecond;
         public final List<String> gets = new CopyOnWriteArrayList<>();
         public final AtomicInteger partialResponses = new AtomicInteger();
         public final AtomicInteger fullResponses = new AtomicInteger();
@@ -243,6 +245,16 @@ public final class TestOrigin implements AutoCloseable {
         /** Every response body is sent at this many bytes per second (per connection), like a slow link. */
         public Served throttled(long bytesPerSecond) {
             this.bytesPerSecond = bytesPerSecond;
+            return this;
+        }
+
+        /**
+         * The first {@code times} GETs send their headers, then the body at {@code bytesPerSecond} (0: nothing at all,
+         * the connection held open): a stalled origin.
+         */
+        public Served stallingFirst(int times, long bytesPerSecond) {
+            stallsLeft.set(times);
+            stallBytesPerSecond = bytesPerSecond;
             return this;
         }
 
@@ -359,6 +371,10 @@ public final class TestOrigin implements AutoCloseable {
                 // closing short of the promised length makes the server drop the connection mid-body
                 return;
             }
+            if (served.stallsLeft.getAndDecrement() > 0) {
+                stall(body, content, start, length, served.stallBytesPerSecond);
+                return;
+            }
             int slice = served.bytesPerSecond > 0 ? 16 * 1024 : length;
             for (int at = start; at <= end; at += slice) {
                 int n = Math.min(slice, end + 1 - at);
@@ -373,6 +389,23 @@ public final class TestOrigin implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (IOException e) {
             // the dropped connection of a fault, or a client that went away
+        }
+    }
+
+    /**
+     * Drips the body in 256-byte pieces at {@code bytesPerSecond}, or holds the connection silent until the origin is
+     * closed: without a silence limit the client would wait for ever.
+     */
+    private static void stall(OutputStream body, byte[] content, int start, int length, long bytesPerSecond)
+            throws IOException, InterruptedException {
+        body.flush();
+        if (bytesPerSecond == 0) {
+            Thread.sleep(Long.MAX_VALUE);
+        }
+        for (int at = start; at < start + length; at += 256) {
+            body.write(content, at, Math.min(256, start + length - at));
+            body.flush();
+            Thread.sleep(256_000 / bytesPerSecond);
         }
     }
 
