@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 
 import javax.sql.DataSource;
 
@@ -108,6 +109,30 @@ class OriginFaultsFlowTest extends FlowSupport {
         assertEquals("FAILED", outcome.path("status").asText(), outcome.toString());
         assertEquals("STALLED", outcome.path("error").path("code").asText(), outcome.toString());
         assertTrue(outcome.path("error").path("retryable").asBoolean());
+    }
+
+    @Test
+    void downloadsToOneHostShareItsConnectionBudgetAndEveryLaneWaitsItsTurn() throws Exception {
+        // four downloads of eight connections each (32 lanes) to one host whose budget is 16 connections
+        int before = origin.mostConcurrentGets.getAndSet(0);
+        List<byte[]> contents = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            byte[] content = randomBytes(1_048_576, 20 + i);
+            contents.add(content);
+            origin.serve("/shared/" + i + ".bin", content).throttled(512 * 1024);
+            TestKafka.get().send("shared-" + i, """
+                    {"id": "shared-%d", "url": "%s", "connections": 8}
+                    """.formatted(i, origin.url("/shared/" + i + ".bin")));
+        }
+        for (int i = 0; i < 4; i++) {
+            JsonNode result = TestKafka.get().awaitOutcome("shared-" + i).json();
+            assertEquals("COMPLETED", result.path("status").asText(), result.toString());
+            assertEquals(0, result.path("retries").asInt(), "no lane failed for want of a connection: " + result);
+            assertArrayEquals(contents.get(i), Files.readAllBytes(dataDir().resolve(result.path("path").asText())));
+        }
+        int most = origin.mostConcurrentGets.get();
+        assertTrue(most <= 16, "never more than the host's budget at once: " + most);
+        assertTrue(most > 8, "the budget was shared by several downloads: " + most + " (before: " + before + ")");
     }
 
     private String row(String id, String column) throws SQLException {

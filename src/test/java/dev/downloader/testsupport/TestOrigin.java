@@ -34,6 +34,9 @@ public final class TestOrigin implements AutoCloseable {
     private final Map<String, Served> files = new ConcurrentHashMap<>();
     /** Every request the origin received, for any path, in order. */
     public final List<Seen> seen = new CopyOnWriteArrayList<>();
+    /** The most GETs this origin (one host) was answering at the same time. */
+    public final AtomicInteger mostConcurrentGets = new AtomicInteger();
+    private final AtomicInteger concurrentGets = new AtomicInteger();
 
     /**
      * An OAuth2 token endpoint (client credentials): every POST issues a new token, the last one issued is the one
@@ -334,6 +337,20 @@ public final class TestOrigin implements AutoCloseable {
             }
             String range = exchange.getRequestHeaders().getFirst("Range");
             served.gets.add(range == null ? "" : range);
+            mostConcurrentGets.accumulateAndGet(concurrentGets.incrementAndGet(), Math::max);
+            try {
+                answerGet(exchange, served, content, range);
+            } finally {
+                concurrentGets.decrementAndGet();
+            }
+        } catch (IOException e) {
+            // the dropped connection of a fault, or a client that went away
+        }
+    }
+
+    private void answerGet(HttpExchange exchange, Served served, byte[] content, String range) throws IOException {
+        var headers = exchange.getResponseHeaders();
+        try {
             Runnable action = served.getActions.remove(served.gets.size());
             if (action != null) {
                 action.run();
