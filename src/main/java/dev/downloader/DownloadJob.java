@@ -44,6 +44,7 @@ public final class DownloadJob {
     private volatile int connections;
     private volatile boolean credentialsRenewed;
     private volatile boolean resumed;
+    private volatile long maxRetryAfterMillis = Long.MAX_VALUE;
     private volatile long parkBeyondMillis = Long.MAX_VALUE;
     private volatile int parksLeft;
     private volatile boolean stopped;
@@ -163,23 +164,28 @@ public final class DownloadJob {
         this.digest = new InOrderDigest(request.checksumAlgorithm());
     }
 
-    /** A Retry-After longer than {@code beyondMillis} parks the download, {@code parksLeft} more times at most. */
-    public void parkingPolicy(long beyondMillis, int parksLeft) {
+    /**
+     * A Retry-After is honoured up to {@code maxRetryAfterMillis}; one longer than {@code beyondMillis} parks the
+     * download, {@code parksLeft} more times at most.
+     */
+    public void parkingPolicy(long maxRetryAfterMillis, long beyondMillis, int parksLeft) {
+        this.maxRetryAfterMillis = maxRetryAfterMillis;
         this.parkBeyondMillis = beyondMillis;
         this.parksLeft = parksLeft;
     }
 
     /**
-     * What to do when the origin asks to wait {@code retryAfterMillis} before {@code retry}: nothing (the inline
-     * redelivery waits that long), or throws: {@link ParkDownload} while parks are left, else a retryable failure
-     * with the origin's status.
+     * The wait before the retry the origin asked for with Retry-After, capped: returned when the inline redelivery
+     * may wait it, else thrown as {@link ParkDownload} while parks are left, else as a retryable failure with the
+     * origin's status.
      */
-    public void requireInlineWait(long retryAfterMillis, int status, String reason) {
-        if (retryAfterMillis <= parkBeyondMillis) {
-            return;
+    public long requireInlineWait(long retryAfterMillis, int status, String reason) {
+        long wait = Math.min(retryAfterMillis, maxRetryAfterMillis);
+        if (wait <= parkBeyondMillis) {
+            return wait;
         }
         if (parksLeft > 0) {
-            throw new ParkDownload(reason, java.time.Instant.now().plusMillis(retryAfterMillis));
+            throw new ParkDownload(reason, java.time.Instant.now().plusMillis(wait));
         }
         throw DownloadFailure.httpStatus(status, reason + "; the origin keeps asking to come back later, and the"
                 + " download was parked as often as downloader.retry.max-parks allows", true);

@@ -73,7 +73,8 @@ public class DownloadJobs {
         exchange.setProperty(STORED, stored);
         DownloadRequest request = validator.validate(stored.requestJson().getBytes(StandardCharsets.UTF_8), id);
         DownloadJob job = new DownloadJob(request, stored.source(), clock.instant());
-        job.parkingPolicy(config.retry().parkBeyondMs(), config.retry().maxParks() - stored.parks());
+        job.parkingPolicy(config.retry().maxRetryAfterMs(), config.retry().parkBeyondMs(),
+                config.retry().maxParks() - stored.parks());
         exchange.setProperty(DownloadJob.PROPERTY, job);
         running.put(id, job);
         if (nodeStopping) {

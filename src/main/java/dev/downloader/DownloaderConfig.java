@@ -125,6 +125,9 @@ public interface DownloaderConfig {
 
         long maxDelayMs();
 
+        /** The longest Retry-After honoured; a longer one is read as this. */
+        long maxRetryAfterMs();
+
         /** A Retry-After longer than this parks the download instead of holding a thread. */
         long parkBeyondMs();
 

@@ -82,8 +82,8 @@ final class OriginRequest {
                     in.getHeader("Retry-After", String.class), Instant.now());
         } catch (RetryableStatus retryable) {
             if (retryable.retryAfterMillis() >= 0) {
-                job.requireInlineWait(retryable.retryAfterMillis(), status, retryable.getMessage());
-                in.setHeader(Exchange.REDELIVERY_DELAY, retryable.retryAfterMillis());
+                in.setHeader(Exchange.REDELIVERY_DELAY,
+                        job.requireInlineWait(retryable.retryAfterMillis(), status, retryable.getMessage()));
             }
             throw retryable;
         }

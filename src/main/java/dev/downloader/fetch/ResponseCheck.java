@@ -17,8 +17,8 @@ public final class ResponseCheck {
 
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)",
             Pattern.CASE_INSENSITIVE);
-    /** Longest Retry-After honoured; a longer one is a parked-download matter, not a chunk redelivery. */
-    static final long MAX_RETRY_AFTER_MILLIS = Duration.ofMinutes(2).toMillis();
+    /** Retry-After values past a week are read as a week; the configured cap (downloader.retry.max-retry-after-ms) applies after. */
+    static final long MAX_RETRY_AFTER_MILLIS = Duration.ofDays(7).toMillis();
 
     private ResponseCheck() {
     }
@@ -28,7 +28,7 @@ public final class ResponseCheck {
     }
 
     public static boolean isRetryable(int status) {
-        return status == 408 || status == 429 || (status >= 500 && status != 501 && status != 505);
+        return status == 408 || status == 425 || status == 429 || (status >= 500 && status != 501 && status != 505);
     }
 
     /**
@@ -110,7 +110,7 @@ public final class ResponseCheck {
         }
     }
 
-    /** Retry-After as delay-seconds or an HTTP-date, capped; -1 when absent or unreadable. */
+    /** Retry-After as delay-seconds or an HTTP-date (at most a week); -1 when absent or unreadable. */
     public static long retryAfterMillis(String header, Instant now) {
         if (header == null || header.isBlank()) {
             return -1;

@@ -74,7 +74,7 @@ class ResponseCheckTest {
 
     @Test
     void retryableStatusesCarryRetryAfter() {
-        for (int status : new int[] {408, 429, 500, 502, 503, 504}) {
+        for (int status : new int[] {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}) {
             RetryableStatus retry = assertThrows(RetryableStatus.class,
                     () -> ResponseCheck.requireSuccess(status, "", "GET /f", "3", NOW));
             assertEquals(status, retry.status());
@@ -90,6 +90,7 @@ class ResponseCheckTest {
         assertEquals(0, ResponseCheck.retryAfterMillis("0", NOW));
         assertEquals(10_000, ResponseCheck.retryAfterMillis("Sat, 21 Nov 2026 12:00:10 GMT", NOW));
         assertEquals(0, ResponseCheck.retryAfterMillis("Sat, 21 Nov 2026 11:00:00 GMT", NOW), "a date in the past");
-        assertEquals(ResponseCheck.MAX_RETRY_AFTER_MILLIS, ResponseCheck.retryAfterMillis("86400", NOW));
+        assertEquals(86_400_000, ResponseCheck.retryAfterMillis("86400", NOW), "capped later, by configuration");
+        assertEquals(ResponseCheck.MAX_RETRY_AFTER_MILLIS, ResponseCheck.retryAfterMillis("99999999999", NOW));
     }
 }
