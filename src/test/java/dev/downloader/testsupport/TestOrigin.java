@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -338,17 +339,26 @@ public final class TestOrigin implements AutoCloseable {
             String range = exchange.getRequestHeaders().getFirst("Range");
             served.gets.add(range == null ? "" : range);
             mostConcurrentGets.accumulateAndGet(concurrentGets.incrementAndGet(), Math::max);
+            AtomicBoolean answering = new AtomicBoolean(true);
+            // a GET stops counting before its last bytes go out: the client cannot reuse the connection for the
+            // next request before that, so the count never includes a request that has in truth ended
+            Runnable answered = () -> {
+                if (answering.getAndSet(false)) {
+                    concurrentGets.decrementAndGet();
+                }
+            };
             try {
-                answerGet(exchange, served, content, range);
+                answerGet(exchange, served, content, range, answered);
             } finally {
-                concurrentGets.decrementAndGet();
+                answered.run();
             }
         } catch (IOException e) {
             // the dropped connection of a fault, or a client that went away
         }
     }
 
-    private void answerGet(HttpExchange exchange, Served served, byte[] content, String range) throws IOException {
+    private void answerGet(HttpExchange exchange, Served served, byte[] content, String range, Runnable answered)
+            throws IOException {
         var headers = exchange.getResponseHeaders();
         try {
             Runnable action = served.getActions.remove(served.gets.size());
@@ -389,12 +399,17 @@ public final class TestOrigin implements AutoCloseable {
                 return;
             }
             if (served.stallsLeft.getAndDecrement() > 0) {
+                // not counted while it stalls: the client gives up on it, and this thread may hold it for ever
+                answered.run();
                 stall(body, content, start, length, served.stallBytesPerSecond);
                 return;
             }
             int slice = served.bytesPerSecond > 0 ? 16 * 1024 : length;
             for (int at = start; at <= end; at += slice) {
                 int n = Math.min(slice, end + 1 - at);
+                if (at + n > end) {
+                    answered.run();
+                }
                 body.write(content, at, n);
                 body.flush();
                 served.bytesSent.addAndGet(n);
