@@ -92,6 +92,27 @@ class CredentialsFlowTest extends FlowSupport {
     }
 
     @Test
+    void anOAuth2TokenRefusedWith403IsRenewedOnceThenA403ThatStaysIsFatal() throws Exception {
+        assertDownloads("oauth-files", r -> ("Bearer " + tokens.current()).equals(r.header("Authorization")));
+        int before = tokens.issued.get();
+        tokens.revoke();
+        String id = "auth-403-" + System.nanoTime();
+        byte[] content = randomBytes(150_000, 71);
+        origin.serve("/auth/" + id + ".bin", content)
+                .requiring(r -> ("Bearer " + tokens.current()).equals(r.header("Authorization")), 403);
+
+        JsonNode renewed = request(id, origin.url("auth.test", "/auth/" + id + ".bin"), "oauth-files");
+
+        assertEquals("COMPLETED", renewed.path("status").asText(), renewed.toString());
+        assertEquals(before + 1, tokens.issued.get(), "renewed once after the 403");
+
+        origin.serve("/auth/forbidden.bin", randomBytes(1000, 72)).requiring(r -> false, 403);
+        JsonNode letter = request("auth-forbidden", origin.url("auth.test", "/auth/forbidden.bin"), "oauth-files");
+        assertEquals("HTTP_403", letter.path("error").path("code").asText(), letter.toString());
+        assertFalse(letter.path("error").path("retryable").asBoolean(), letter.toString());
+    }
+
+    @Test
     void anExpiredOAuth2TokenIsRenewedBeforeItIsSent() throws Exception {
         tokens.expiresIn = 1;
         tokens.revoke();

@@ -68,14 +68,15 @@ final class OriginRequest {
 
     /**
      * As {@link ResponseCheck#requireSuccess}, and hands the origin's Retry-After to the redelivery policy, or parks
-     * the download when it is longer than the inline retries wait. A 401 to
+     * the download when it is longer than the inline retries wait. A 401 or 403 to
      * an OAuth2 profile's token is retried once with a renewed token, within the same retry budget.
      */
     static void requireSuccess(Message in, int status, String request, DownloadJob job, Credentials credentials) {
-        if (status == 401 && credentials.renewAfterRejection(job.request().auth(),
+        if ((status == 401 || status == 403) && credentials.renewAfterRejection(job.request().auth(),
                 in.getExchange().getProperty(Credentials.TOKEN_SENT, String.class), job.credentialsRenewed())) {
             job.markCredentialsRenewed();
-            throw new RetryableStatus(401, "origin answered 401 for " + request + "; retrying with a renewed token", 0);
+            throw new RetryableStatus(status, "origin answered " + status + " for " + request
+                    + "; retrying with a renewed token", 0);
         }
         try {
             ResponseCheck.requireSuccess(status, in.getHeader(Exchange.HTTP_RESPONSE_TEXT, String.class), request,

@@ -142,6 +142,7 @@ public final class TestOrigin implements AutoCloseable {
         volatile boolean ignoreIfRange;
         final Map<Integer, Runnable> getActions = new ConcurrentHashMap<>();
         volatile java.util.function.Predicate<Seen> authorized;
+        volatile int refusal = 401;
         volatile int redirectStatus;
         volatile String redirectLocation;
         volatile boolean ignoreRange;
@@ -211,7 +212,13 @@ public final class TestOrigin implements AutoCloseable {
 
         /** Answers 401 to every request {@code authorized} does not accept. */
         public Served requiring(java.util.function.Predicate<Seen> authorized) {
+            return requiring(authorized, 401);
+        }
+
+        /** Answers {@code refusal} (401, 403) to every request {@code authorized} does not accept. */
+        public Served requiring(java.util.function.Predicate<Seen> authorized, int refusal) {
             this.authorized = authorized;
+            this.refusal = refusal;
             return this;
         }
 
@@ -302,7 +309,7 @@ public final class TestOrigin implements AutoCloseable {
             var headers = exchange.getResponseHeaders();
             served.extraHeaders.forEach(headers::set);
             if (served.authorized != null && !served.authorized.test(request)) {
-                send(exchange, 401, "credentials, please".getBytes());
+                send(exchange, served.refusal, "credentials, please".getBytes());
                 return;
             }
             if (served.redirectLocation != null) {
