@@ -147,9 +147,8 @@ public final class DownloadJob {
      * Continues a ranged plan from the bytes a previous run left in the part file; the digest starts over and catches up
      * by reading the done prefix back from the file.
      */
-    public void resumePlan(String target, Path partFile, FileChannel part, List<Chunk> chunks, long[] received,
-            int connections) {
-        usePlan(target, partFile, part, new ChunkLedger(chunks, received), true, connections);
+    public void resumePlan(String target, Path partFile, FileChannel part, ChunkLedger saved, int connections) {
+        usePlan(target, partFile, part, saved, true, connections);
         this.resumed = true;
     }
 

@@ -49,7 +49,7 @@ public class DownloadJobs {
     private final ChunkPlanner planner;
     private final DownloaderConfig config;
     private final FileFinisher finisher;
-    private final Path dataDir;
+    private final PartFiles partFiles;
     private final Clock clock = Clock.systemUTC();
     /** The downloads running on this node, by id: their progress is saved, and they stop when the node stops. */
     private final Map<String, DownloadJob> running = new ConcurrentHashMap<>();
@@ -58,13 +58,13 @@ public class DownloadJobs {
     private volatile boolean nodeStopping;
 
     public DownloadJobs(DownloadStore store, RequestValidator validator, ChunkPlanner planner,
-            DownloaderConfig config, FileFinisher finisher) {
+            DownloaderConfig config, FileFinisher finisher, PartFiles partFiles) {
         this.store = store;
+        this.partFiles = partFiles;
         this.validator = validator;
         this.planner = planner;
         this.config = config;
         this.finisher = finisher;
-        this.dataDir = config.dataDir().toAbsolutePath().normalize();
     }
 
     /** Loads a claimed download; its request is validated again, as configuration may have changed since. */
@@ -139,10 +139,9 @@ public class DownloadJobs {
         }
         finisher.requireTargetFree(job, saved.target());
         job.probed(new ProbeResult(then.size(), then.etag(), then.lastModified(), true, now.fileName()));
-        long[] received = saved.received();
-        int pending = (int) java.util.stream.IntStream.range(0, received.length)
-                .filter(i -> received[i] < saved.chunks().get(i).length()).count();
-        job.resumePlan(saved.target(), part, reopenPart(part), saved.chunks(), received,
+        ChunkLedger ledger = new ChunkLedger(saved.chunks(), saved.received());
+        int pending = ledger.size() - ledger.doneCount();
+        job.resumePlan(saved.target(), part, reopenPart(part), ledger,
                 connectionsFor(job.request(), Math.max(1, pending)));
         // the digest catches up over the done prefix, read back from the part file
         job.digest().advance(job.ledger(), job.part());
@@ -216,7 +215,8 @@ public class DownloadJobs {
     private void saveProgress(DownloadJob job) throws IOException, SQLException {
         synchronized (job) {
             ChunkLedger ledger = job.ledger();
-            if (ledger == null || !job.ranged()) {
+            // nothing planned yet, one stream (never resumed), or ended: end() closes the file under this lock
+            if (ledger == null || !job.ranged() || !job.part().isOpen()) {
                 return;
             }
             // counted before the sync, so every byte counted is on disk when it is recorded
@@ -244,9 +244,7 @@ public class DownloadJobs {
      * start (of this node or another) resumes it. No outcome.
      */
     public void suspend(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) throws IOException, SQLException {
-        if (job.ledger() != null && job.part() != null && job.part().isOpen()) {
-            saveProgress(job);
-        }
+        saveProgress(job);
         job.keepPartFile();
         store.suspend(job.id());
         ChunkLedger ledger = job.ledger();
@@ -266,9 +264,7 @@ public class DownloadJobs {
      */
     public void park(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job,
             @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) ParkDownload park) throws IOException, SQLException {
-        if (job.ledger() != null && job.part() != null && job.part().isOpen()) {
-            saveProgress(job);
-        }
+        saveProgress(job);
         job.keepPartFile();
         store.park(job.id(), park.until());
         LOG.infof("download %s: parked until %s: %s", job.id(), park.until(), park.getMessage());
@@ -301,7 +297,7 @@ public class DownloadJobs {
 
     /** A new, empty tmp/&lt;id&gt;.part, open for the lanes; STORAGE when the disk cannot take it. */
     private FileChannel openPart(DownloadJob job, Long size, boolean preallocate) {
-        Path tmp = dataDir.resolve("tmp");
+        Path tmp = partFiles.directory();
         try {
             Files.createDirectories(tmp);
             long usable = tmp.toFile().getUsableSpace();
@@ -357,7 +353,7 @@ public class DownloadJobs {
     }
 
     private Path partFileOf(DownloadJob job) {
-        return dataDir.resolve("tmp").resolve(job.id() + ".part");
+        return partFiles.of(job.id());
     }
 
     /** raw/&lt;yyyy-MM&gt;/&lt;name from Content-Disposition or the URL&gt;, falling back to the id. */

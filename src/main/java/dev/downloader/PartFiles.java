@@ -16,7 +16,10 @@ import org.jboss.logging.Logger;
 
 import dev.downloader.state.DownloadStore;
 
-/** The part files under tmp/: those no unfinished download will ever resume are removed. */
+/**
+ * The part files under tmp/, one per unfinished download ({@code tmp/<id>.part}); those no unfinished download will
+ * ever resume are removed.
+ */
 @ApplicationScoped
 @Named("partFiles")
 public class PartFiles {
@@ -32,6 +35,15 @@ public class PartFiles {
         this.store = store;
         this.tmp = config.dataDir().toAbsolutePath().normalize().resolve("tmp");
         this.quietForMs = config.staleAfterMs();
+    }
+
+    public Path directory() {
+        return tmp;
+    }
+
+    /** Where download {@code id} is assembled. */
+    public Path of(String id) {
+        return tmp.resolve(id + SUFFIX);
     }
 
     /**

@@ -1,7 +1,5 @@
 package dev.downloader.state;
 
-import static dev.downloader.state.DownloadState.COMPLETED;
-import static dev.downloader.state.DownloadState.FAILED;
 import static dev.downloader.state.DownloadState.PARKED;
 import static dev.downloader.state.DownloadState.QUEUED;
 import static dev.downloader.state.DownloadState.RUNNING;
@@ -20,12 +18,14 @@ import java.sql.Timestamp;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
@@ -303,8 +303,8 @@ public class DownloadStore {
     public int forgetEnded(int keepDays) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             Timestamp cutoff = new Timestamp(databaseNow(c).getTime() - keepDays * 86_400_000L);
-            try (PreparedStatement s = c.prepareStatement("DELETE FROM download WHERE state IN ('" + COMPLETED
-                    + "', '" + FAILED + "') AND published_at IS NOT NULL AND published_at < ?")) {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM download WHERE state IN " + states(true)
+                    + " AND published_at IS NOT NULL AND published_at < ?")) {
                 s.setTimestamp(1, cutoff);
                 return s.executeUpdate();
             }
@@ -316,8 +316,7 @@ public class DownloadStore {
         Set<String> unfinished = new HashSet<>();
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement(
-                        "SELECT 1 FROM download WHERE id = ? AND state IN ('" + QUEUED + "', '" + RUNNING + "', '"
-                                + PARKED + "')")) {
+                        "SELECT 1 FROM download WHERE id = ? AND state IN " + states(false))) {
             for (String id : ids) {
                 s.setString(1, id);
                 try (ResultSet r = s.executeQuery()) {
@@ -487,6 +486,12 @@ public class DownloadStore {
                 throw e;
             }
         }
+    }
+
+    /** The states that are (or are not) ended, as an SQL list: {@code ('COMPLETED', 'FAILED')}. */
+    private static String states(boolean ended) {
+        return Arrays.stream(DownloadState.values()).filter(state -> state.ended() == ended)
+                .map(state -> "'" + state + "'").collect(Collectors.joining(", ", "(", ")"));
     }
 
     /**
