@@ -195,7 +195,7 @@ public final class DownloadJob {
         return resumed;
     }
 
-    /** The download will go on later (parked): its part file stays for the resume. */
+    /** The download will go on later (suspended by a stop, or parked): its part file stays for the resume. */
     public void keepPartFile() {
         keepPartFile = true;
     }
@@ -230,7 +230,7 @@ public final class DownloadJob {
         return ledger.failure() instanceof dev.downloader.fetch.RangeNotHonoured;
     }
 
-    /** True once a request of this download was retried with renewed credentials after a 401. */
+    /** True once a request of this download was retried with renewed credentials after a 401 or 403. */
     public boolean credentialsRenewed() {
         return credentialsRenewed;
     }
