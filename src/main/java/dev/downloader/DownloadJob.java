@@ -13,6 +13,7 @@ import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkLedger;
 import dev.downloader.plan.InOrderDigest;
 import dev.downloader.plan.ProbeResult;
+import dev.downloader.plan.TailPolicy;
 import dev.downloader.request.DownloadRequest;
 import dev.downloader.state.Source;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -138,8 +139,9 @@ public final class DownloadJob {
 
     /** Starts (or restarts) fetching the given plan into the part file, with a fresh digest. */
     public void fetchPlan(String target, Path partFile, FileChannel part, List<Chunk> chunks, boolean ranged,
-            int connections) {
-        usePlan(target, partFile, part, new ChunkLedger(chunks), ranged, connections);
+            int connections, TailPolicy tail) {
+        usePlan(target, partFile, part, new ChunkLedger(chunks, new long[chunks.size()], ranged ? tail : TailPolicy.NONE,
+                System::nanoTime), ranged, connections);
         this.resumed = false;
     }
 

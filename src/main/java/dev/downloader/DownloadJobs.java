@@ -30,6 +30,7 @@ import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkLedger;
 import dev.downloader.plan.ChunkPlanner;
 import dev.downloader.plan.ProbeResult;
+import dev.downloader.plan.TailPolicy;
 import dev.downloader.request.DownloadRequest;
 import dev.downloader.request.RequestValidator;
 import dev.downloader.state.DownloadStore;
@@ -56,6 +57,7 @@ public class DownloadJobs {
     /** Ids claimed by this process and not ended yet (running, or handed to a worker): the heartbeat's list. */
     private final Set<String> owned = ConcurrentHashMap.newKeySet();
     private volatile boolean nodeStopping;
+    private final TailPolicy tail;
 
     public DownloadJobs(DownloadStore store, RequestValidator validator, ChunkPlanner planner,
             DownloaderConfig config, FileFinisher finisher, PartFiles partFiles) {
@@ -65,6 +67,9 @@ public class DownloadJobs {
         this.planner = planner;
         this.config = config;
         this.finisher = finisher;
+        DownloaderConfig.Tail t = config.tail();
+        this.tail = t.minSplitSize().asLongValue() <= 0 ? TailPolicy.NONE
+                : new TailPolicy(t.minSplitSize().asLongValue(), t.slowRatio(), t.observeMs(), t.minTimeLeftMs());
     }
 
     /** Loads a claimed download; its request is validated again, as configuration may have changed since. */
@@ -104,7 +109,7 @@ public class DownloadJobs {
         // one plan at a time: the space check counts what the downloads planned before this one still need
         synchronized (running) {
             FileChannel part = openPart(job, probe.size(), ranged);
-            job.fetchPlan(target, partFileOf(job), part, chunks, ranged, connections);
+            job.fetchPlan(target, partFileOf(job), part, chunks, ranged, connections, tail);
         }
         store.savePlan(job.id(), job.url(), probe, ranged, chunks, target);
     }
@@ -139,7 +144,7 @@ public class DownloadJobs {
         }
         finisher.requireTargetFree(job, saved.target());
         job.probed(new ProbeResult(then.size(), then.etag(), then.lastModified(), true, now.fileName()));
-        ChunkLedger ledger = new ChunkLedger(saved.chunks(), saved.received());
+        ChunkLedger ledger = new ChunkLedger(saved.chunks(), saved.received(), tail, System::nanoTime);
         int pending = ledger.size() - ledger.doneCount();
         job.resumePlan(saved.target(), part, reopenPart(part), ledger,
                 connectionsFor(job.request(), Math.max(1, pending)));
@@ -162,7 +167,7 @@ public class DownloadJobs {
         job.part().truncate(0);
         List<Chunk> chunks = planner.singleStream(job.probe().size());
         store.savePlan(job.id(), job.url(), job.probe(), false, chunks, job.target());
-        job.fetchPlan(job.target(), job.partFile(), job.part(), chunks, false, 1);
+        job.fetchPlan(job.target(), job.partFile(), job.part(), chunks, false, 1, tail);
     }
 
     /**
@@ -183,9 +188,16 @@ public class DownloadJobs {
         return store.heartbeat(List.copyOf(owned));
     }
 
-    /** A lane's turn: the next pending chunk, or null when another lane took the last one. */
-    public Chunk claimChunk(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) {
-        return job.ledger().claimNext();
+    /**
+     * A lane's turn: the next pending chunk, or a share of a busy one at the tail; null when another lane took the last
+     * one, or when nothing is worth sharing yet (the lane then waits a little before its next turn).
+     */
+    public Chunk claimChunk(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) throws InterruptedException {
+        Chunk chunk = job.ledger().claimNext();
+        if (chunk == null) {
+            job.ledger().awaitChange(Math.min(250, Math.max(10, tail.observeMillis() / 4)));
+        }
+        return chunk;
     }
 
     /**
@@ -221,12 +233,13 @@ public class DownloadJobs {
             }
             // counted before the sync, so every byte counted is on disk when it is recorded
             Map<Integer, Long> progress = ledger.unsavedProgress();
+            List<Chunk> shapes = ledger.unsavedShapes();
             if (progress.isEmpty()) {
                 return;
             }
             job.part().force(false);
-            store.saveProgress(job.id(), progress);
-            ledger.progressSaved(progress);
+            store.saveProgress(job.id(), shapes, progress);
+            ledger.progressSaved(progress, shapes);
         }
     }
 

@@ -73,6 +73,23 @@ public interface DownloaderConfig {
 
     Stall stall();
 
+    Tail tail();
+
+    /** The slow tail: when idle connections help busy ones (see TailPolicy). */
+    interface Tail {
+        /** No piece a range is cut into is smaller than this; 0 turns the help off. */
+        MemorySize minSplitSize();
+
+        /** A range this many times slower than the others gives up all its bytes left when its share would be tiny. */
+        double slowRatio();
+
+        /** How long a range's rate is watched before it is judged. */
+        long observeMs();
+
+        /** A range that would finish within this alone is left alone. */
+        long minTimeLeftMs();
+    }
+
     interface Stall {
         /** The floor a range must deliver over every window; 0 turns the watch off. */
         MemorySize minBytesPerSecond();

@@ -90,11 +90,12 @@ class OriginFaultsFlowTest extends FlowSupport {
 
     @Test
     void aDripBelowTheFloorIsAbortedAndRetriedOnAFreshConnection() throws Exception {
-        // the test's floor is 32 KiB/s over 500 ms windows (downloader.stall.*); this origin drips 4 KiB/s
+        // the test's floor is 32 KiB/s over 500 ms windows (downloader.stall.*); this origin drips 4 KiB/s. One
+        // connection: with more, an idle one would take the dripping range over before the floor is judged
         byte[] content = randomBytes(300_000, 15);
         origin.serve("/drip/file.bin", content).stallingFirst(2, 4096);
 
-        JsonNode result = download("drip-1", "/drip/file.bin", content, "");
+        JsonNode result = download("drip-1", "/drip/file.bin", content, ", \"connections\": 1");
 
         assertEquals(2, result.path("retries").asInt(), result.toString());
     }
@@ -133,6 +134,22 @@ class OriginFaultsFlowTest extends FlowSupport {
         int most = origin.mostConcurrentGets.get();
         assertTrue(most <= 16, "never more than the host's budget at once: " + most);
         assertTrue(most > 8, "the budget was shared by several downloads: " + most + " (before: " + before + ")");
+    }
+
+    @Test
+    void idleConnectionsTakeOverTheRestOfASlowConnectionsRange() throws Exception {
+        // four connections at 640 KiB/s, one of them at a tenth of that: the other three are done with the other 15
+        // chunks while the slow one is half-way through its first; then one of them takes the rest of it
+        byte[] content = randomBytes(1_048_576, 17);
+        TestOrigin.Served served = origin.serve("/tail/file.bin", content).throttled(640 * 1024)
+                .slowFirstConnection(64 * 1024);
+
+        JsonNode result = download("tail-1", "/tail/file.bin", content, ", \"connections\": 4");
+
+        assertTrue(result.path("chunks").asInt() > 16, "a range was cut, its rest fetched as a new chunk: " + result);
+        assertTrue(served.slowConnectionBytesSent.get() < 65_536,
+                "the slow connection did not have to finish its range: " + served.slowConnectionBytesSent.get());
+        assertEquals(0, result.path("retries").asInt(), result.toString());
     }
 
     private String row(String id, String column) throws SQLException {

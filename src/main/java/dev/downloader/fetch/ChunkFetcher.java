@@ -45,8 +45,9 @@ public class ChunkFetcher {
         DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
         // a retry due after the node began to stop is not sent
         job.requireNotStopped();
-        Chunk chunk = exchange.getIn().getBody(Chunk.class);
         ChunkLedger ledger = job.ledger();
+        // as it is now: another lane may have taken the end of it
+        Chunk chunk = ledger.chunk(taken(exchange).index());
         long resumeAt;
         if (job.ranged()) {
             resumeAt = chunk.start() + ledger.received(chunk.index());
@@ -69,8 +70,24 @@ public class ChunkFetcher {
         }
     }
 
+    /** False once the chunk's bytes are all on disk: another lane took the rest of it while this one waited to retry. */
+    public boolean hasBytesLeft(Exchange exchange) {
+        DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
+        return job.ledger().hasBytesLeft(taken(exchange).index());
+    }
+
+    /**
+     * The chunk this range message is about: the body of its first try; a retry finds it in the property, since a
+     * failed call leaves no chunk in the body.
+     */
+    private static Chunk taken(Exchange exchange) {
+        Chunk chunk = exchange.getProperty(CHUNK, Chunk.class);
+        return chunk != null ? chunk : exchange.getIn().getBody(Chunk.class);
+    }
+
     public void write(Exchange exchange) throws IOException {
         DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
+        // the chunk as asked for: the tail may shorten it while its body arrives, never lengthen it
         Chunk chunk = exchange.getProperty(CHUNK, Chunk.class);
         long resumeAt = exchange.getProperty(RESUME_AT, Long.class);
         Message in = exchange.getIn();
@@ -95,13 +112,17 @@ public class ChunkFetcher {
             InputStream stream = body instanceof InputStream s ? s : InputStream.nullInputStream();
             ChunkLedger ledger = job.ledger();
             StallWatch stall = new StallWatch(minBytesPerSecond, stallWindowMs, System::currentTimeMillis);
-            writer.write(stream, job.part(), resumeAt, length, maxSize, bytes -> {
+            OffsetWriter.Allowance allowance = job.ranged()
+                    ? (position, read) -> ledger.admit(chunk.index(), position, read)
+                    : OffsetWriter.WHOLE_RANGE;
+            long written = writer.write(stream, job.part(), resumeAt, length, maxSize, allowance, bytes -> {
                 ledger.addReceived(chunk.index(), bytes);
                 job.addTransferred(bytes);
                 job.requireNotStopped();
                 stall.arrived(bytes);
             });
-            complete = true;
+            // a range cut short by the tail leaves the rest of its body unread: the connection is dropped, not drained
+            complete = length == OffsetWriter.TO_END_OF_STREAM || written == length;
         } finally {
             if (complete && body instanceof InputStream stream) {
                 stream.close();

@@ -26,14 +26,28 @@ public final class OffsetWriter {
     }
 
     /**
+     * How many of the {@code read} bytes just read for {@code position} belong to the range and are written; fewer
+     * than read ends the range there.
+     */
+    @FunctionalInterface
+    public interface Allowance {
+        int admit(long position, int read);
+    }
+
+    /** Every byte of the asked range is written. */
+    public static final Allowance WHOLE_RANGE = (position, read) -> read;
+
+    /**
      * Copies exactly {@code length} bytes (or, with {@link #TO_END_OF_STREAM}, everything up to {@code maxBytes}) from
-     * {@code body} to {@code file} starting at {@code position}.
+     * {@code body} to {@code file} starting at {@code position}, unless {@code allowance} ends the range earlier (the
+     * rest of it went to another connection): then the rest of the body is left unread.
      *
+     * @return the bytes written
      * @throws IOException     when the stream ends early or breaks: a network failure, retryable
      * @throws DownloadFailure STORAGE when the file cannot be written, TOO_LARGE past {@code maxBytes}
      */
     public long write(InputStream body, FileChannel file, long position, long length, long maxBytes,
-            LongConsumer written) throws IOException {
+            Allowance allowance, LongConsumer written) throws IOException {
         byte[] bytes = new byte[bufferSize];
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         long total = 0;
@@ -50,7 +64,8 @@ public final class OffsetWriter {
                 throw new DownloadFailure(ErrorCode.TOO_LARGE,
                         "the origin sent more than the configured maximum of " + maxBytes + " bytes");
             }
-            buffer.clear().limit(read);
+            int kept = allowance.admit(position + total, read);
+            buffer.clear().limit(kept);
             long at = position + total;
             try {
                 while (buffer.hasRemaining()) {
@@ -61,8 +76,11 @@ public final class OffsetWriter {
                 // would be retried as a network error
                 throw new DownloadFailure(ErrorCode.STORAGE, "cannot write the part file: " + e.getMessage());
             }
-            total += read;
-            written.accept(read);
+            total += kept;
+            written.accept(kept);
+            if (kept < read) {
+                break;
+            }
         }
         return total;
     }

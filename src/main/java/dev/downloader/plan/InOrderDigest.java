@@ -24,8 +24,8 @@ public final class InOrderDigest {
     private final MessageDigest sha256;
     private final MessageDigest requested;
     private final ReentrantLock lock = new ReentrantLock();
-    private volatile int nextChunk;
-    private long hashedBytes;
+    private volatile long hashedBytes;
+    private volatile Chunk hashedLast;
 
     public InOrderDigest(String requestedAlgorithm) {
         this.sha256 = digest("SHA-256");
@@ -34,37 +34,41 @@ public final class InOrderDigest {
     }
 
     /**
-     * Hashes every done chunk that follows the hashed prefix. Safe to call from any lane after it finishes a chunk:
-     * one lane hashes at a time, and a lane that finds another one hashing leaves the work to it.
+     * Hashes every done chunk that follows the hashed prefix, walking the file by offsets (the tail may have cut a chunk
+     * in two, so indexes are not in file order). Safe to call from any lane after it finishes a chunk: one lane hashes
+     * at a time, and a lane that finds another one hashing leaves the work to it.
      */
     public void advance(ChunkLedger ledger, FileChannel file) {
         while (lock.tryLock()) {
             try {
-                while (nextChunk < ledger.size() && ledger.isDone(nextChunk)) {
-                    hash(ledger.chunks().get(nextChunk), file);
-                    nextChunk++;
+                Chunk next;
+                while ((next = nextToHash(ledger)) != null) {
+                    hash(next, file);
+                    hashedLast = next;
                 }
             } finally {
                 lock.unlock();
             }
             // a lane may have finished the next chunk while we held the lock and left it to us
-            if (nextChunk >= ledger.size() || !ledger.isDone(nextChunk)) {
+            if (nextToHash(ledger) == null) {
                 return;
             }
         }
     }
 
+    /** True when every chunk is done and hashed. */
     public boolean complete(ChunkLedger ledger) {
-        return nextChunk == ledger.size();
+        return ledger.allDone() && nextToHash(ledger) == null;
+    }
+
+    /** The done chunk at the end of the hashed prefix; never the one just hashed (a stream of unknown length may be empty). */
+    private Chunk nextToHash(ChunkLedger ledger) {
+        Chunk next = ledger.doneChunkAt(hashedBytes);
+        return next == null || next.equals(hashedLast) ? null : next;
     }
 
     public long hashedBytes() {
-        lock.lock();
-        try {
-            return hashedBytes;
-        } finally {
-            lock.unlock();
-        }
+        return hashedBytes;
     }
 
     public String sha256Hex() {

@@ -278,22 +278,46 @@ public class DownloadStore {
         }
     }
 
-    /** Records how many bytes of each chunk are in the part file; the caller synced them first. */
-    public void saveProgress(String id, Map<Integer, Long> received) throws SQLException {
-        if (received.isEmpty()) {
+    /**
+     * Records the chunks the tail made or shortened, and how many bytes of each chunk are in the part file (the caller
+     * synced them first), in one transaction: the shapes and the bytes in them are never saved apart.
+     */
+    public void saveProgress(String id, List<Chunk> shapes, Map<Integer, Long> received) throws SQLException {
+        if (received.isEmpty() && shapes.isEmpty()) {
             return;
         }
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement(
-                        "UPDATE download_chunk SET received = ? WHERE download_id = ? AND idx = ?")) {
-            for (Map.Entry<Integer, Long> chunk : received.entrySet()) {
-                s.setLong(1, chunk.getValue());
-                s.setString(2, id);
-                s.setInt(3, chunk.getKey());
-                s.addBatch();
+        inTransaction(c -> {
+            for (Chunk chunk : shapes) {
+                try (PreparedStatement update = c.prepareStatement("UPDATE download_chunk SET start_offset = ?,"
+                        + " end_offset = ? WHERE download_id = ? AND idx = ?")) {
+                    update.setLong(1, chunk.start());
+                    update.setLong(2, chunk.end());
+                    update.setString(3, id);
+                    update.setInt(4, chunk.index());
+                    if (update.executeUpdate() == 0) {
+                        try (PreparedStatement insert = c.prepareStatement("INSERT INTO download_chunk"
+                                + " (download_id, idx, start_offset, end_offset) VALUES (?, ?, ?, ?)")) {
+                            insert.setString(1, id);
+                            insert.setInt(2, chunk.index());
+                            insert.setLong(3, chunk.start());
+                            insert.setLong(4, chunk.end());
+                            insert.executeUpdate();
+                        }
+                    }
+                }
             }
-            s.executeBatch();
-        }
+            try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE download_chunk SET received = ? WHERE download_id = ? AND idx = ?")) {
+                for (Map.Entry<Integer, Long> chunk : received.entrySet()) {
+                    s.setLong(1, chunk.getValue());
+                    s.setString(2, id);
+                    s.setInt(3, chunk.getKey());
+                    s.addBatch();
+                }
+                s.executeBatch();
+            }
+            return null;
+        });
     }
 
     /**

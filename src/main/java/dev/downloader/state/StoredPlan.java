@@ -11,10 +11,13 @@ import dev.downloader.plan.ProbeResult;
  */
 public record StoredPlan(ProbeResult probe, boolean ranged, String target, List<Chunk> chunks, long[] received) {
 
-    /** True when the chunks follow each other from byte 0 to the file's last byte, as a plan made here does. */
+    /**
+     * True when the chunks, in file order, follow each other from byte 0 to the file's last byte, as a plan made here
+     * does (the tail appends the pieces it cuts, so indexes are not in file order).
+     */
     public boolean coversFile() {
         long next = 0;
-        for (Chunk chunk : chunks) {
+        for (Chunk chunk : chunks.stream().sorted(java.util.Comparator.comparingLong(Chunk::start)).toList()) {
             if (chunk.start() != next || !chunk.lengthKnown() || chunk.end() < chunk.start()) {
                 return false;
             }

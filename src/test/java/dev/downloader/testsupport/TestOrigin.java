@@ -160,6 +160,11 @@ public final class TestOrigin implements AutoCloseable {
         /** Bytes of bodies written to clients (what a re-fetch wastes is measured in these). */
         public final java.util.concurrent.atomic.AtomicLong bytesSent = new java.util.concurrent.atomic.AtomicLong();
         volatile long bytesPerSecond;
+        volatile long slowConnectionBytesPerSecond;
+        final java.util.concurrent.atomic.AtomicReference<java.net.InetSocketAddress> slowPeer =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        /** Bytes of bodies written to the slow connection. */
+        public final java.util.concurrent.atomic.AtomicLong slowConnectionBytesSent = new java.util.concurrent.atomic.AtomicLong();
 
         Served(byte[] content, String etag) {
             this.content = content;
@@ -266,6 +271,15 @@ public final class TestOrigin implements AutoCloseable {
         public Served stallingFirst(int times, long bytesPerSecond) {
             stallsLeft.set(times);
             stallBytesPerSecond = bytesPerSecond;
+            return this;
+        }
+
+        /**
+         * The first connection to GET this file is served at {@code bytesPerSecond} for as long as it lives, the others
+         * as {@link #throttled} says: one slow path among fast ones.
+         */
+        public Served slowFirstConnection(long bytesPerSecond) {
+            slowConnectionBytesPerSecond = bytesPerSecond;
             return this;
         }
 
@@ -411,7 +425,12 @@ public final class TestOrigin implements AutoCloseable {
                 stall(body, content, start, length, served.stallBytesPerSecond);
                 return;
             }
-            int slice = served.bytesPerSecond > 0 ? 16 * 1024 : length;
+            if (served.slowConnectionBytesPerSecond > 0) {
+                served.slowPeer.compareAndSet(null, exchange.getRemoteAddress());
+            }
+            boolean slow = exchange.getRemoteAddress().equals(served.slowPeer.get());
+            long rate = slow ? served.slowConnectionBytesPerSecond : served.bytesPerSecond;
+            int slice = rate > 0 ? (int) Math.max(1024, Math.min(16 * 1024, rate / 16)) : length;
             for (int at = start; at <= end; at += slice) {
                 int n = Math.min(slice, end + 1 - at);
                 if (at + n > end) {
@@ -420,8 +439,11 @@ public final class TestOrigin implements AutoCloseable {
                 body.write(content, at, n);
                 body.flush();
                 served.bytesSent.addAndGet(n);
-                if (served.bytesPerSecond > 0) {
-                    Thread.sleep(n * 1000L / served.bytesPerSecond);
+                if (slow) {
+                    served.slowConnectionBytesSent.addAndGet(n);
+                }
+                if (rate > 0) {
+                    Thread.sleep(n * 1000L / rate);
                 }
             }
         } catch (InterruptedException e) {
