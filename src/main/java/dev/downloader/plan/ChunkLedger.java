@@ -129,7 +129,7 @@ public final class ChunkLedger {
         double longest = -1;
         for (int i = inFlight.nextSetBit(0); i >= 0; i = inFlight.nextSetBit(i + 1)) {
             double timeLeft = unreserved(i) / Math.max(rate(i, now), 1e-9);
-            if (unreserved(i) > 0 && watchedMillis(i, now) >= tail.observeMillis() && timeLeft > longest) {
+            if (unreserved(i) > 0 && timeLeft > longest) {
                 longest = timeLeft;
                 busiest = i;
             }

@@ -6,8 +6,9 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * When an idle connection helps a busy one at the end of a download, and how much it takes: the slow tail. Pure
  * arithmetic on the bytes a range has left and the rates measured so far.
  * <ul>
- * <li>A range is helped only once its rate has been watched for {@code observeMillis} and it would still need at
- * least {@code minTimeLeftMillis} alone: a range about to finish is not worth a new connection.</li>
+ * <li>A range is helped only when it would still need at least {@code minTimeLeftMillis} alone: a range about to
+ * finish is not worth a new connection. Its rate counts once it has been watched for {@code observeMillis}; until
+ * then it is expected to run as fast as the others.</li>
  * <li>The bytes left are shared in proportion to the rates (the helper is expected to run as fast as the download's
  * other connections), so both ends finish together: halves for equal rates (as aria2 always splits), a small share
  * for a slow connection.</li>
@@ -38,8 +39,15 @@ public record TailPolicy(long minSplitBytes, double slowRatio, long observeMilli
      * @param watchedMillis how long the range's rate has been measured
      */
     public long keep(long left, double rate, double helperRate, long watchedMillis) {
-        if (!enabled() || left <= 0 || watchedMillis < observeMillis) {
+        if (!enabled() || left <= 0) {
             return NO_SPLIT;
+        }
+        if (watchedMillis < observeMillis) {
+            // not judged yet (a piece just cut, say): expected to run as fast as the others, never taken as slow
+            if (Double.isNaN(helperRate)) {
+                return NO_SPLIT;
+            }
+            rate = helperRate;
         }
         double timeLeftMillis = rate > 0 ? left * 1000.0 / rate : Double.POSITIVE_INFINITY;
         if (timeLeftMillis < minTimeLeftMillis) {

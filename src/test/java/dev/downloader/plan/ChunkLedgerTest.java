@@ -211,7 +211,7 @@ class ChunkLedgerTest {
         ChunkLedger ledger = withTail(new ChunkPlanner(10).plan(1000, 1000));
         ledger.claimNext();
         advanceMillis(50);
-        assertNull(ledger.claimNext(), "not judged yet");
+        assertNull(ledger.claimNext(), "not judged yet, and no other rate to expect");
         write(ledger, 0, 990);
         advanceMillis(100);
         assertNull(ledger.claimNext(), "10 bytes left at 6.6 bytes/ms: about to finish");

@@ -33,10 +33,16 @@ class TailPolicyTest {
     }
 
     @Test
-    void aRangeAboutToFinishOrNotWatchedLongEnoughIsLeftAlone() {
+    void aRangeAboutToFinishIsLeftAlone() {
         assertEquals(TailPolicy.NO_SPLIT, policy.keep(8 * MIB, 10 * MIB, 10 * MIB, 2000), "0.8 s left alone");
-        assertEquals(TailPolicy.NO_SPLIT, policy.keep(8 * MIB, 1 * MIB, 1 * MIB, 999), "not judged yet");
         assertEquals(TailPolicy.NO_SPLIT, TailPolicy.NONE.keep(8 * MIB, 0, 8 * MIB, Long.MAX_VALUE - 1));
+    }
+
+    @Test
+    void aRangeNotWatchedLongEnoughIsExpectedToRunAsFastAsTheOthers() {
+        assertEquals(4 * MIB, policy.keep(8 * MIB, 0, 1 * MIB, 999), "not judged slow yet: halves");
+        assertEquals(TailPolicy.NO_SPLIT, policy.keep(8 * MIB, 0, 10 * MIB, 999), "0.8 s left at the others' rate");
+        assertEquals(TailPolicy.NO_SPLIT, policy.keep(8 * MIB, 0, Double.NaN, 999), "nothing to judge by");
     }
 
     @Test

@@ -163,6 +163,10 @@ public final class TestOrigin implements AutoCloseable {
         volatile long slowConnectionBytesPerSecond;
         final java.util.concurrent.atomic.AtomicReference<java.net.InetSocketAddress> slowPeer =
                 new java.util.concurrent.atomic.AtomicReference<>();
+        /** When body bytes went out (System.nanoTime): the first, the last, and the one that passed 95 % of the file. */
+        final java.util.concurrent.atomic.AtomicLong firstByteNanos = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong lastByteNanos = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong nanosAt95 = new java.util.concurrent.atomic.AtomicLong();
         /** Bytes of bodies written to the slow connection. */
         public final java.util.concurrent.atomic.AtomicLong slowConnectionBytesSent = new java.util.concurrent.atomic.AtomicLong();
 
@@ -290,13 +294,39 @@ public final class TestOrigin implements AutoCloseable {
         }
     }
 
-    /** `bench/memory.sh` runs this: serves one file from disk at /file.bin on the given port, until killed. */
+    /**
+     * The benchmarks run this: serves one file from disk at /file.bin on the given port, until killed; optionally at
+     * {@code args[2]} bytes per second per connection, with the first connection at {@code args[3]}. GET /timeline
+     * tells when the body bytes went out since the last time it was asked, and starts over (a new slow connection).
+     */
     public static void main(String[] args) throws Exception {
         byte[] content = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(args[0]));
         TestOrigin origin = new TestOrigin(Integer.parseInt(args[1]));
-        origin.serve("/file.bin", content);
+        long rate = args.length > 2 ? Long.parseLong(args[2]) : 0;
+        long slowRate = args.length > 3 ? Long.parseLong(args[3]) : 0;
+        origin.benchFile = origin.serve("/file.bin", content).throttled(rate).slowFirstConnection(slowRate);
         System.out.println("origin serving " + content.length + " bytes at " + origin.url("/file.bin"));
         Thread.currentThread().join();
+    }
+
+    private volatile Served benchFile;
+
+    /** The benchmark's timeline: milliseconds from the first body byte to the last, and of those the last 5 %. */
+    private void answerTimeline(HttpExchange exchange) throws IOException {
+        Served file = benchFile;
+        long first = file.firstByteNanos.get();
+        long last = file.lastByteNanos.get();
+        long at95 = file.nanosAt95.get();
+        String text = "firstToLastMs=" + (last - first) / 1_000_000 + " last5PercentMs=" + (last - at95) / 1_000_000
+                + " bytesSent=" + file.bytesSent.get() + " slowConnectionBytes=" + file.slowConnectionBytesSent.get()
+                + "\n";
+        file.firstByteNanos.set(0);
+        file.lastByteNanos.set(0);
+        file.nanosAt95.set(0);
+        file.bytesSent.set(0);
+        file.slowConnectionBytesSent.set(0);
+        file.slowPeer.set(null);
+        send(exchange, 200, text.getBytes());
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -313,6 +343,10 @@ public final class TestOrigin implements AutoCloseable {
                 exchange.getResponseHeaders().set("Content-Type", "application/json");
                 send(exchange, 200, ("{\"access_token\": \"" + tokens.current + "\", \"token_type\": \"Bearer\","
                         + " \"expires_in\": " + tokens.expiresIn + "}").getBytes());
+                return;
+            }
+            if (benchFile != null && exchange.getRequestURI().getPath().equals("/timeline")) {
+                answerTimeline(exchange);
                 return;
             }
             Served served = files.get(exchange.getRequestURI().getPath());
@@ -431,6 +465,7 @@ public final class TestOrigin implements AutoCloseable {
             boolean slow = exchange.getRemoteAddress().equals(served.slowPeer.get());
             long rate = slow ? served.slowConnectionBytesPerSecond : served.bytesPerSecond;
             int slice = rate > 0 ? (int) Math.max(1024, Math.min(16 * 1024, rate / 16)) : length;
+            long begun = System.nanoTime();
             for (int at = start; at <= end; at += slice) {
                 int n = Math.min(slice, end + 1 - at);
                 if (at + n > end) {
@@ -438,12 +473,23 @@ public final class TestOrigin implements AutoCloseable {
                 }
                 body.write(content, at, n);
                 body.flush();
-                served.bytesSent.addAndGet(n);
+                long sent = served.bytesSent.addAndGet(n);
+                long now = System.nanoTime();
+                served.firstByteNanos.compareAndSet(0, now);
+                served.lastByteNanos.accumulateAndGet(now, Math::max);
+                if (sent >= content.length * 0.95) {
+                    served.nanosAt95.compareAndSet(0, now);
+                }
                 if (slow) {
                     served.slowConnectionBytesSent.addAndGet(n);
                 }
                 if (rate > 0) {
-                    Thread.sleep(n * 1000L / rate);
+                    // paced against the start, so rounding never adds up: the rate is the rate asked for
+                    long due = begun + (at + n - start) * 1_000_000_000L / rate;
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
                 }
             }
         } catch (InterruptedException e) {
