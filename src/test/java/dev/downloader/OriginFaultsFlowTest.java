@@ -77,6 +77,60 @@ class OriginFaultsFlowTest extends FlowSupport {
     }
 
     @Test
+    void a429IsRetriedNoSoonerThanItsRetryAfterInSeconds() throws Exception {
+        // the test's backoff starts at 50 ms: a retry a second later is the origin's Retry-After, honoured
+        byte[] content = randomBytes(100_000, 18);
+        TestOrigin.Served served = origin.serve("/429/file.bin", content).failingFirst(1, 429, 1);
+
+        JsonNode result = download("429-1", "/429/file.bin", content, ", \"connections\": 1");
+
+        assertEquals(1, result.path("retries").asInt(), result.toString());
+        long waited = served.getTimes.get(1) - served.getTimes.get(0);
+        assertTrue(waited >= 950, "the retry came " + waited + " ms after the 429");
+    }
+
+    @Test
+    void a429WithARetryAfterDateBeyondTheInlineBudgetParksUntilThatDate() throws Exception {
+        // an HTTP date 3 s ahead: more than the test's 1 s inline budget, so the download parks until then
+        byte[] content = randomBytes(100_000, 19);
+        java.time.ZonedDateTime due = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(3);
+        TestOrigin.Served served = origin.serve("/429-date/file.bin", content).failingFirst(1, 429,
+                java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(due));
+        TestKafka.get().send("429-2", "{\"id\": \"429-2\", \"url\": \"" + origin.url("/429-date/file.bin")
+                + "\", \"connections\": 1}");
+
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                .until(() -> "PARKED".equals(row("429-2", "state")));
+        JsonNode result = TestKafka.get().awaitOutcome("429-2").json();
+
+        assertEquals("COMPLETED", result.path("status").asText(), result.toString());
+        // the date has whole seconds: the retry may come up to a second before the instant it was made from
+        long early = due.toInstant().toEpochMilli() - served.getTimes.get(1);
+        assertTrue(early <= 1000, "retried " + early + " ms before the date the origin named");
+    }
+
+    @Test
+    void anOriginThatRefusesConnectionsUntilItComesUpIsRetriedToCompletion() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        byte[] content = randomBytes(200_000, 21);
+        String url = "http://127.0.0.1:" + port + "/late/file.bin";
+        TestKafka.get().send("refused-1", "{\"id\": \"refused-1\", \"url\": \"" + url + "\", \"checksum\":"
+                + " {\"algorithm\": \"sha256\", \"value\": \"" + sha256(content) + "\"}}");
+        // nothing listens yet: the probe's first tries are refused; the origin comes up within the retry budget
+        Thread.sleep(400);
+        try (TestOrigin late = new TestOrigin(port)) {
+            late.serve("/late/file.bin", content);
+            JsonNode result = TestKafka.get().awaitOutcome("refused-1").json();
+            assertEquals("COMPLETED", result.path("status").asText(), result.toString());
+            assertTrue(result.path("retries").asInt() >= 1, "refused connections were retried: " + result);
+            assertArrayEquals(content, Files.readAllBytes(dataDir().resolve(result.path("path").asText())));
+        }
+    }
+
+    @Test
     void aRangeThatGoesSilentAfterItsHeadersIsAbortedAndRetried() throws Exception {
         // the test's silence limit is 1.5 s (downloader.stall.silence-ms); the origin never sends the body of the
         // first GET, so without the limit this download would never end

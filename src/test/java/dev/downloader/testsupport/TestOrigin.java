@@ -150,11 +150,13 @@ public final class TestOrigin implements AutoCloseable {
         volatile int status;
         final AtomicInteger failuresLeft = new AtomicInteger();
         volatile int failureStatus;
-        volatile int failureRetryAfter;
+        volatile String failureRetryAfter;
         final AtomicInteger resetsLeft = new AtomicInteger();
         final AtomicInteger stallsLeft = new AtomicInteger();
         volatile long stallBytesPerSecond;
         public final List<String> gets = new CopyOnWriteArrayList<>();
+        /** When each GET arrived (epoch milliseconds), in the order of {@link #gets}. */
+        public final List<Long> getTimes = new CopyOnWriteArrayList<>();
         public final AtomicInteger partialResponses = new AtomicInteger();
         public final AtomicInteger fullResponses = new AtomicInteger();
         /** Bytes of bodies written to clients (what a re-fetch wastes is measured in these). */
@@ -203,9 +205,14 @@ public final class TestOrigin implements AutoCloseable {
 
         /** The first {@code times} GETs get {@code status} with Retry-After: {@code retryAfterSeconds}. */
         public Served failingFirst(int times, int status, int retryAfterSeconds) {
+            return failingFirst(times, status, Integer.toString(retryAfterSeconds));
+        }
+
+        /** The first {@code times} GETs get {@code status} with this Retry-After (seconds, or an HTTP date). */
+        public Served failingFirst(int times, int status, String retryAfter) {
             failuresLeft.set(times);
             failureStatus = status;
-            failureRetryAfter = retryAfterSeconds;
+            failureRetryAfter = retryAfter;
             return this;
         }
 
@@ -392,6 +399,7 @@ public final class TestOrigin implements AutoCloseable {
                 return;
             }
             String range = exchange.getRequestHeaders().getFirst("Range");
+            served.getTimes.add(System.currentTimeMillis());
             served.gets.add(range == null ? "" : range);
             mostConcurrentGets.accumulateAndGet(concurrentGets.incrementAndGet(), Math::max);
             AtomicBoolean answering = new AtomicBoolean(true);
@@ -421,7 +429,7 @@ public final class TestOrigin implements AutoCloseable {
                 action.run();
             }
             if (served.failuresLeft.getAndDecrement() > 0) {
-                headers.set("Retry-After", Integer.toString(served.failureRetryAfter));
+                headers.set("Retry-After", served.failureRetryAfter);
                 send(exchange, served.failureStatus, "try again".getBytes());
                 return;
             }
