@@ -192,6 +192,19 @@ public final class DownloadJob {
                 + " download was parked as often as downloader.retry.max-parks allows", true);
     }
 
+    /**
+     * The origin's host keeps failing (its circuit is open): thrown as {@link ParkDownload} until {@code until} while
+     * parks are left, else as a retryable NETWORK failure.
+     */
+    public void parkWhileHostFails(String host, Instant until) {
+        String reason = "origin " + host + " keeps failing (429, 5xx or broken connections across its downloads)";
+        if (parksLeft > 0) {
+            throw new ParkDownload(reason + "; its circuit is open until " + until, until);
+        }
+        throw new DownloadFailure(ErrorCode.NETWORK.name(), reason + ", and the download was parked as often as"
+                + " downloader.retry.max-parks allows", null, true, null);
+    }
+
     /** True when this run continued from progress a previous run saved. */
     public boolean resumed() {
         return resumed;

@@ -75,6 +75,39 @@ public interface DownloaderConfig {
 
     Tail tail();
 
+    Host host();
+
+    /** All downloads of this node together receive at most this many bytes per second; 0: no cap. */
+    MemorySize maxBytesPerSecond();
+
+    /** Politeness per origin host, across all downloads to it (OriginHosts). */
+    interface Host {
+        /** Requests to one host within any rolling second; 0: no limit. */
+        int maxRequestsPerSecond();
+
+        Aimd aimd();
+
+        Breaker breaker();
+
+        interface Aimd {
+            /** The budget never shrinks below this. */
+            int minConnections();
+
+            /** At most one halving per this interval: the 429s of one burst count once. */
+            long decreaseIntervalMs();
+        }
+
+        interface Breaker {
+            /** The calls the failure ratio is taken over (rolling). */
+            int window();
+
+            double failureRatio();
+
+            /** How long the host's downloads park once the circuit opens. */
+            long openMs();
+        }
+    }
+
     /** The slow tail: when idle connections help busy ones (see TailPolicy). */
     interface Tail {
         /** No piece a range is cut into is smaller than this; 0 turns the help off. */

@@ -29,11 +29,16 @@ public class ChunkFetcher {
 
     private final OffsetWriter writer;
     private final Credentials credentials;
+    private final OriginHosts hosts;
+    private final Bandwidth bandwidth;
     private final long maxSize;
     private final long minBytesPerSecond;
     private final long stallWindowMs;
 
-    public ChunkFetcher(OffsetWriter writer, Credentials credentials, DownloaderConfig config) {
+    public ChunkFetcher(OffsetWriter writer, Credentials credentials, OriginHosts hosts, Bandwidth bandwidth,
+            DownloaderConfig config) {
+        this.hosts = hosts;
+        this.bandwidth = bandwidth;
         this.writer = writer;
         this.credentials = credentials;
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(0L);
@@ -60,7 +65,7 @@ public class ChunkFetcher {
         exchange.setProperty(CHUNK, chunk);
         exchange.setProperty(RESUME_AT, resumeAt);
         Message in = exchange.getIn();
-        OriginRequest.prepare(in, "GET", job, credentials);
+        OriginRequest.prepare(in, "GET", job, credentials, hosts);
         if (job.ranged()) {
             in.setHeader("Range", "bytes=" + resumeAt + "-" + chunk.end());
             String validator = job.probe().ifRangeValidator();
@@ -95,7 +100,7 @@ public class ChunkFetcher {
         boolean complete = false;
         try {
             int status = OriginRequest.status(in);
-            OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", job.url()), job, credentials);
+            OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", job.url()), job, credentials, hosts);
             String etag = in.getHeader("ETag", String.class);
             String lastModified = in.getHeader("Last-Modified", String.class);
             long length;
@@ -120,6 +125,7 @@ public class ChunkFetcher {
                 job.addTransferred(bytes);
                 job.requireNotStopped();
                 stall.arrived(bytes);
+                bandwidth.received(bytes);
             });
             // a range cut short by the tail leaves the rest of its body unread: the connection is dropped, not drained
             complete = length == OffsetWriter.TO_END_OF_STREAM || written == length;

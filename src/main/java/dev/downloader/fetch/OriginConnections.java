@@ -36,7 +36,7 @@ import io.quarkus.tls.TlsConfigurationRegistry;
 
 /**
  * How the service connects to origins, handed to camel-http as its connection manager and client configurer: every
- * new connection resolves through the origin guard; TLS trusts what the Quarkus TLS configuration named by
+ * connection waits for one of its host's budget ({@link OriginHosts}); every new one resolves through the origin guard; TLS trusts what the Quarkus TLS configuration named by
  * {@code downloader.origin.tls-configuration-name} says (the JDK's CAs when there is none); a configured proxy is used
  * except for the no-proxy hosts.
  */
@@ -48,14 +48,14 @@ public class OriginConnections {
     @Produces
     @Singleton
     @Named("originConnectionManager")
-    HttpClientConnectionManager connectionManager(OriginGuard guard, DownloaderConfig config,
+    HttpClientConnectionManager connectionManager(OriginGuard guard, OriginHosts hosts, DownloaderConfig config,
             TlsConfigurationRegistry tls,
             @ConfigProperty(name = "camel.component.http.connections-per-route") int perRoute,
             @ConfigProperty(name = "camel.component.http.max-total-connections") int total,
             @ConfigProperty(name = "camel.component.http.connect-timeout") long connectTimeoutMs,
             @ConfigProperty(name = "camel.component.http.so-timeout") long soTimeoutMs) throws Exception {
         Set<String> proxyHost = config.proxy().url().map(u -> Set.of(u.getHost())).orElse(Set.of());
-        return PoolingHttpClientConnectionManagerBuilder.create()
+        return new HostBudgetConnections(PoolingHttpClientConnectionManagerBuilder.create()
                 .setDnsResolver(new GuardedDnsResolver(guard, proxyHost))
                 .setTlsSocketStrategy(tlsStrategy(config.origin().tlsConfigurationName(),
                         tls.get(config.origin().tlsConfigurationName())))
@@ -65,7 +65,7 @@ public class OriginConnections {
                         .setConnectTimeout(Timeout.ofMilliseconds(connectTimeoutMs))
                         .setSocketTimeout(Timeout.ofMilliseconds(soTimeoutMs)).build())
                 .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(Timeout.ofMilliseconds(soTimeoutMs)).build())
-                .build();
+                .build(), hosts);
     }
 
     /** Routes requests through the configured proxy, except to the no-proxy hosts. */

@@ -37,9 +37,11 @@ public class OriginProbe {
 
     private final OriginGuard guard;
     private final Credentials credentials;
+    private final OriginHosts hosts;
     private final Long maxSize;
 
-    public OriginProbe(OriginGuard guard, Credentials credentials, DownloaderConfig config) {
+    public OriginProbe(OriginGuard guard, Credentials credentials, OriginHosts hosts, DownloaderConfig config) {
+        this.hosts = hosts;
         this.guard = guard;
         this.credentials = credentials;
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(null);
@@ -50,7 +52,7 @@ public class OriginProbe {
         guard.check(job.url());
         Message in = exchange.getIn();
         String method = job.headRefused() ? "GET" : "HEAD";
-        OriginRequest.prepare(in, method, job, credentials);
+        OriginRequest.prepare(in, method, job, credentials, hosts);
         if (job.headRefused()) {
             in.setHeader("Range", "bytes=0-0");
         }
@@ -78,7 +80,7 @@ public class OriginProbe {
                     fileName(in))));
             return;
         }
-        OriginRequest.requireSuccess(in, status, OriginRequest.describe(method, job.url()), job, credentials);
+        OriginRequest.requireSuccess(in, status, OriginRequest.describe(method, job.url()), job, credentials, hosts);
         Long size;
         boolean ranges;
         if (job.headRefused()) {

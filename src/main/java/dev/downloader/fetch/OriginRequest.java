@@ -25,11 +25,13 @@ final class OriginRequest {
     }
 
     /**
-     * Replaces every header: nothing from Kafka or an earlier response may reach the origin. The request's headers
+     * Parks the download while its host's circuit is open. Replaces every header: nothing from Kafka or an earlier
+     * response may reach the origin. The request's headers
      * (names already passed by the HeaderPolicy, so none is a Camel name) go first, the service's own after them, and
      * the credentials of the request's profile last.
      */
-    static void prepare(Message in, String method, DownloadJob job, Credentials credentials) {
+    static void prepare(Message in, String method, DownloadJob job, Credentials credentials, OriginHosts hosts) {
+        hosts.requireCallable(job);
         // Camel's redelivery counts live in these headers: clearing them would make every retry the first, for ever.
         // (camel-http never sends Camel* headers to the origin.)
         in.getHeaders().keySet().removeIf(name -> !REDELIVERY_STATE.contains(name));
@@ -67,11 +69,14 @@ final class OriginRequest {
     }
 
     /**
-     * As {@link ResponseCheck#requireSuccess}, and hands the origin's Retry-After to the redelivery policy, or parks
+     * As {@link ResponseCheck#requireSuccess}, after telling the host's politeness what it answered; hands the
+     * origin's Retry-After to the redelivery policy, or parks
      * the download when it is longer than the inline retries wait. A 401 or 403 to
      * an OAuth2 profile's token is retried once with a renewed token, within the same retry budget.
      */
-    static void requireSuccess(Message in, int status, String request, DownloadJob job, Credentials credentials) {
+    static void requireSuccess(Message in, int status, String request, DownloadJob job, Credentials credentials,
+            OriginHosts hosts) {
+        hosts.answered(job.url(), status);
         if ((status == 401 || status == 403) && credentials.renewAfterRejection(job.request().auth(),
                 in.getExchange().getProperty(Credentials.TOKEN_SENT, String.class), job.credentialsRenewed())) {
             job.markCredentialsRenewed();

@@ -29,6 +29,8 @@ public final class ChunkLedger {
     private final TreeMap<Long, Integer> byStart = new TreeMap<>();
     private final BitSet done = new BitSet();
     private final BitSet inFlight = new BitSet();
+    /** In-flight chunks whose bytes have begun to arrive: their rate is measured from then. */
+    private final BitSet flowing = new BitSet();
     /** Chunks made or shrunk by the tail since the plan was last saved. */
     private final BitSet reshaped = new BitSet();
     private final TailPolicy tail;
@@ -114,6 +116,7 @@ public final class ChunkLedger {
 
     private Chunk take(int index) {
         inFlight.set(index);
+        flowing.clear(index);
         takenAtNanos[index] = nanoClock.getAsLong();
         receivedWhenTaken[index] = received[index];
         return chunks.get(index);
@@ -190,6 +193,12 @@ public final class ChunkLedger {
     public synchronized int admit(int index, long position, int read) {
         Chunk chunk = chunks.get(index);
         long admitted = chunk.lengthKnown() ? Math.max(0, Math.min(read, chunk.end() + 1 - position)) : read;
+        if (!flowing.get(index)) {
+            // the rate counts from the first bytes: waiting for a connection or a request slot is not slowness
+            flowing.set(index);
+            takenAtNanos[index] = nanoClock.getAsLong();
+            receivedWhenTaken[index] = received[index];
+        }
         reserved[index] = Math.max(reserved[index], position + admitted);
         return (int) admitted;
     }

@@ -173,11 +173,14 @@ class ChunkLedgerTest {
         ChunkLedger ledger = withTail(new ChunkPlanner(10).plan(1000, 500));
         Chunk slow = ledger.claimNext();
         Chunk fast = ledger.claimNext();
+        // rates count from the first bytes
+        write(ledger, slow.index(), 10);
+        write(ledger, fast.index(), 10);
         advanceMillis(200);
-        write(ledger, fast.index(), 500);
+        write(ledger, fast.index(), 490);
         ledger.markDone(fast.index());
-        write(ledger, slow.index(), 20);
-        // 20 bytes in 200 ms against 500: the slow range's share would be under 50 bytes, so it gives up all it has left
+        write(ledger, slow.index(), 10);
+        // 10 bytes in 200 ms against 490: the slow range's share would be under 50 bytes, so it gives up all it has left
         assertTrue(ledger.hasUnclaimed(), "a busy range can still be shared");
         Chunk rest = ledger.claimNext();
         assertEquals(new Chunk(2, 20, 499), rest);
@@ -234,8 +237,9 @@ class ChunkLedgerTest {
     void progressToSaveIncludesTheShapesTheTailMade() {
         ChunkLedger ledger = withTail(new ChunkPlanner(10).plan(1000, 1000));
         ledger.claimNext();
+        write(ledger, 0, 50);
         advanceMillis(1000);
-        write(ledger, 0, 100);
+        write(ledger, 0, 50);
         Chunk piece = ledger.claimNext();
         var progress = ledger.unsavedProgress();
         var shapes = ledger.unsavedShapes();

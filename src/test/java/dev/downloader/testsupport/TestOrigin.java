@@ -69,8 +69,11 @@ public final class TestOrigin implements AutoCloseable {
         return endpoint;
     }
 
-    /** One request as the origin received it: method, request-target as sent, and headers (names lower-cased). */
-    public record Seen(String method, String target, Map<String, List<String>> headers) {
+    /**
+     * One request as the origin received it: method, request-target as sent, headers (names lower-cased), and when
+     * (epoch milliseconds).
+     */
+    public record Seen(String method, String target, Map<String, List<String>> headers, long at) {
         public String header(String name) {
             List<String> values = headers.get(name.toLowerCase(java.util.Locale.ROOT));
             return values == null ? null : String.join(",", values);
@@ -155,6 +158,9 @@ public final class TestOrigin implements AutoCloseable {
         final AtomicInteger stallsLeft = new AtomicInteger();
         volatile long stallBytesPerSecond;
         public final List<String> gets = new CopyOnWriteArrayList<>();
+        /** How many GETs of this file were being answered once each arrived (itself included), in order. */
+        public final List<Integer> concurrencyAtGet = new CopyOnWriteArrayList<>();
+        final AtomicInteger concurrentGets = new AtomicInteger();
         /** When each GET arrived (epoch milliseconds), in the order of {@link #gets}. */
         public final List<Long> getTimes = new CopyOnWriteArrayList<>();
         public final AtomicInteger partialResponses = new AtomicInteger();
@@ -341,7 +347,8 @@ public final class TestOrigin implements AutoCloseable {
             Map<String, List<String>> requestHeaders = new java.util.TreeMap<>();
             exchange.getRequestHeaders().forEach((name, values) -> requestHeaders.put(
                     name.toLowerCase(java.util.Locale.ROOT), List.copyOf(values)));
-            Seen request = new Seen(exchange.getRequestMethod(), exchange.getRequestURI().toString(), requestHeaders);
+            Seen request = new Seen(exchange.getRequestMethod(), exchange.getRequestURI().toString(), requestHeaders,
+                    System.currentTimeMillis());
             seen.add(request);
             TokenEndpoint tokens = tokenEndpoints.get(exchange.getRequestURI().getPath());
             if (tokens != null && exchange.getRequestMethod().equals("POST")) {
@@ -400,6 +407,7 @@ public final class TestOrigin implements AutoCloseable {
             }
             String range = exchange.getRequestHeaders().getFirst("Range");
             served.getTimes.add(System.currentTimeMillis());
+            served.concurrencyAtGet.add(served.concurrentGets.incrementAndGet());
             served.gets.add(range == null ? "" : range);
             mostConcurrentGets.accumulateAndGet(concurrentGets.incrementAndGet(), Math::max);
             AtomicBoolean answering = new AtomicBoolean(true);
@@ -408,6 +416,7 @@ public final class TestOrigin implements AutoCloseable {
             Runnable answered = () -> {
                 if (answering.getAndSet(false)) {
                     concurrentGets.decrementAndGet();
+                    served.concurrentGets.decrementAndGet();
                 }
             };
             try {

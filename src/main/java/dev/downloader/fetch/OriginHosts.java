@@ -1,0 +1,223 @@
+package dev.downloader.fetch;
+
+import java.net.URI;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.hc.client5.http.HttpRoute;
+import org.apache.hc.core5.util.Timeout;
+import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
+import org.jboss.logging.Logger;
+
+import dev.downloader.DownloadJob;
+import dev.downloader.DownloaderConfig;
+import io.smallrye.faulttolerance.api.CircuitBreakerState;
+import io.smallrye.faulttolerance.api.Guard;
+
+/**
+ * Politeness per origin host (name and port), across every download to it: the connections its downloads share and
+ * the requests they may send within any rolling second,
+ * shrunk by half after a 429 and grown back by one per budget's worth of successes (AIMD, as TCP does), and a circuit
+ * breaker (SmallRye Fault Tolerance) fed with the outcome of every call; while it is open, the host's downloads park
+ * instead of calling. {@link HostBudgetConnections} takes one of the host's connections for every connection the HTTP
+ * client leases, so a lane waits its turn there, whichever download it belongs to.
+ */
+@ApplicationScoped
+public class OriginHosts {
+
+    private static final Logger LOG = Logger.getLogger(OriginHosts.class);
+
+    private final DownloaderConfig.Host config;
+    private final int maxConnections;
+    private final Map<String, Host> hosts = new ConcurrentHashMap<>();
+
+    public OriginHosts(DownloaderConfig config) {
+        this.config = config.host();
+        this.maxConnections = config.maxConnectionsPerHost();
+    }
+
+    /** The failure fed to a host's breaker: the call's own outcome has already been handled. */
+    static final class HostFailed extends RuntimeException {
+        HostFailed() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** Permits that can be taken back while held: a shrunk budget makes the next takers wait for enough returns. */
+    private static final class Budget extends Semaphore {
+        Budget(int permits) {
+            super(permits, true);
+        }
+
+        void shrink(int permits) {
+            reducePermits(permits);
+        }
+    }
+
+    /** One host's budget and breaker. */
+    final class Host {
+        final String key;
+        private final Budget connections = new Budget(maxConnections);
+        private double budget = maxConnections;
+        private long lastDecreaseNanos;
+        private volatile Instant openUntil;
+        private final Guard breaker;
+        private final RequestWindow requestRate;
+
+        Host(String key) {
+            this.key = key;
+            this.breaker = config.breaker().window() <= 0 ? null : Guard.create().withCircuitBreaker()
+                    .requestVolumeThreshold(config.breaker().window())
+                    .failureRatio(config.breaker().failureRatio())
+                    .delay(config.breaker().openMs(), ChronoUnit.MILLIS)
+                    .successThreshold(1)
+                    .failOn(HostFailed.class)
+                    .onStateChange(this::changed)
+                    .done().build();
+            int perSecond = config.maxRequestsPerSecond();
+            this.requestRate = perSecond <= 0 ? null : new RequestWindow(perSecond, 1000, System::currentTimeMillis);
+        }
+
+        /**
+         * Waits, up to {@code timeout}, until a request to the host keeps it within downloader.host.max-requests-per-
+         * second over every rolling second.
+         */
+        void awaitRequestSlot(Timeout timeout) throws InterruptedException, TimeoutException {
+            if (requestRate != null && !requestRate.take(timeout.toMilliseconds())) {
+                throw new TimeoutException("no request slot for " + key + " within " + timeout);
+            }
+        }
+
+        private void changed(CircuitBreakerState state) {
+            if (state == CircuitBreakerState.OPEN) {
+                openUntil = Instant.now().plusMillis(config.breaker().openMs());
+                LOG.warnf("origin %s keeps failing: its downloads park until %s (downloader.host.breaker.*)", key,
+                        openUntil);
+            } else {
+                openUntil = null;
+                LOG.infof("origin %s: circuit %s", key, state.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            }
+        }
+
+        void record(boolean failed) {
+            if (breaker == null) {
+                return;
+            }
+            try {
+                breaker.get(() -> {
+                    if (failed) {
+                        throw new HostFailed();
+                    }
+                    return null;
+                }, Object.class);
+            } catch (HostFailed | CircuitBreakerOpenException e) {
+                // recorded (or not, while open): nothing else to do
+            }
+        }
+
+        synchronized int budget() {
+            return (int) budget;
+        }
+
+        /** Waits for one of the host's connections, up to {@code timeout}. */
+        void acquire(Timeout timeout) throws InterruptedException, TimeoutException {
+            if (!connections.tryAcquire(timeout.toMilliseconds(), TimeUnit.MILLISECONDS)) {
+                throw new TimeoutException("no connection to " + key + " free within " + timeout);
+            }
+        }
+
+        void release() {
+            connections.release();
+        }
+
+        /** Multiplicative decrease, at most once per interval: the 429s of one burst count once. */
+        synchronized void slowDown() {
+            long now = System.nanoTime();
+            if (lastDecreaseNanos != 0 && now - lastDecreaseNanos < config.aimd().decreaseIntervalMs() * 1_000_000) {
+                return;
+            }
+            lastDecreaseNanos = now;
+            int before = (int) budget;
+            budget = Math.max(config.aimd().minConnections(), Math.floor(budget / 2));
+            connections.shrink(before - (int) budget);
+            LOG.infof("origin %s asked to slow down (429): its connection budget is now %d (was %d)", key,
+                    (int) budget, before);
+        }
+
+        /** Additive increase: one more connection per budget's worth of successes, up to the configured cap. */
+        synchronized void succeeded() {
+            if (budget >= maxConnections) {
+                return;
+            }
+            int before = (int) budget;
+            budget = Math.min(maxConnections, budget + 1 / budget);
+            connections.release((int) budget - before);
+        }
+    }
+
+    /**
+     * Before any call to the job's origin: while the host's circuit is open, the download parks until it may call
+     * again (or fails, out of parks).
+     */
+    public void requireCallable(DownloadJob job) {
+        Host host = host(job.url());
+        Instant until = host.openUntil;
+        if (until != null && Instant.now().isBefore(until)) {
+            job.parkWhileHostFails(host.key, until);
+        }
+    }
+
+    /**
+     * What the origin answered: a 429 slows the host down (and is not held against it: it asked for less, not that it
+     * fails); another retryable status is a failure for its breaker.
+     */
+    public void answered(URI url, int status) {
+        Host host = host(url);
+        if (status != 429) {
+            host.record(ResponseCheck.isRetryable(status));
+        }
+        if (status == 429) {
+            host.slowDown();
+        } else if (status >= 200 && status < 300) {
+            host.succeeded();
+        }
+    }
+
+    /** A call that broke (refused, reset, stalled): a failure for the host's breaker. */
+    public void broke(URI url) {
+        host(url).record(true);
+    }
+
+    /** The connections the host's downloads share now. */
+    public int budget(URI url) {
+        return host(url).budget();
+    }
+
+    /** The host a connection of this route goes to (with a proxy too: its target). */
+    Host host(HttpRoute route) {
+        return hosts.computeIfAbsent(key(route), Host::new);
+    }
+
+    private Host host(URI url) {
+        return hosts.computeIfAbsent(key(url), Host::new);
+    }
+
+    static String key(URI url) {
+        int port = url.getPort() >= 0 ? url.getPort() : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
+        return url.getHost().toLowerCase(Locale.ROOT) + ":" + port;
+    }
+
+    private static String key(HttpRoute route) {
+        var target = route.getTargetHost();
+        int port = target.getPort() >= 0 ? target.getPort() : "https".equalsIgnoreCase(target.getSchemeName()) ? 443 : 80;
+        return target.getHostName().toLowerCase(Locale.ROOT) + ":" + port;
+    }
+}
