@@ -13,6 +13,7 @@ import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkLedger;
 import dev.downloader.plan.InOrderDigest;
 import dev.downloader.plan.ProbeResult;
+import dev.downloader.plan.Sources;
 import dev.downloader.plan.TailPolicy;
 import dev.downloader.request.DownloadRequest;
 import dev.downloader.state.Source;
@@ -36,6 +37,7 @@ public final class DownloadJob {
     private volatile int redirects;
     private volatile boolean headRefused;
     private volatile ProbeResult probe;
+    private volatile Sources sources;
     private volatile String target;
     private volatile Path partFile;
     private volatile FileChannel part;
@@ -102,6 +104,14 @@ public final class DownloadJob {
 
     public void probed(ProbeResult result) {
         probe = result;
+        if (sources == null) {
+            sources = new Sources(url, result);
+        }
+    }
+
+    /** The origin (where the probe led) and the mirrors that showed the same file; null before the probe. */
+    public Sources sources() {
+        return sources;
     }
 
     public String target() {

@@ -192,7 +192,10 @@ public class DownloadJobs {
      * A lane's turn: the next pending chunk, or a share of a busy one at the tail; null when another lane took the last
      * one, or when nothing is worth sharing yet (the lane then waits a little before its next turn).
      */
-    public Chunk claimChunk(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) throws InterruptedException {
+    public Chunk claimChunk(Exchange turn) throws InterruptedException {
+        // a turn starts clean: what an earlier range message left on the exchange is not this one's
+        ChunkFetcher.forgetRange(turn);
+        DownloadJob job = turn.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
         Chunk chunk = job.ledger().claimNext();
         if (chunk == null) {
             job.ledger().awaitChange(Math.min(250, Math.max(10, tail.observeMillis() / 4)));

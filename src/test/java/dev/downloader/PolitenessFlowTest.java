@@ -3,6 +3,7 @@ package dev.downloader;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.downloader.fetch.OriginHosts;
 import dev.downloader.state.Database;
 import dev.downloader.testsupport.TestKafka;
 import dev.downloader.testsupport.TestOrigin;
@@ -63,6 +65,9 @@ class PolitenessFlowTest extends FlowSupport {
     @Inject
     @Identifier(Database.NAME)
     DataSource dataSource;
+
+    @Inject
+    OriginHosts hosts;
 
     @Test
     void manyDownloadsToOneHostShareItsSmallBudgetAndNoLaneFailsForWantOfAConnection() throws Exception {
@@ -175,6 +180,29 @@ class PolitenessFlowTest extends FlowSupport {
         assertTrue(served.getTimes.get(failedGets) - served.getTimes.get(failedGets - 1) >= 1900,
                 "the next call came once the circuit's 2 s were over: " + served.getTimes);
         assertEquals("1", String.valueOf(parks("failing-1")), result.toString());
+    }
+
+    @Test
+    void anOpenCircuitAtTheOriginMovesItsRangesToTheMirror() throws Exception {
+        mapHost("storm.test", "127.0.0.1");
+        byte[] content = randomBytes(1_048_576, 81);
+        try (TestOrigin mirror = new TestOrigin()) {
+            // a 503 storm at the origin (its HEAD still answers); the mirror has the same file
+            TestOrigin.Served atOrigin = origin.serve("/storm/file.bin", content).failingFirst(1000, 503);
+            TestOrigin.Served atMirror = mirror.serve("/storm/file.bin", content);
+            TestKafka.get().send("storm-1", "{\"id\": \"storm-1\", \"url\": \""
+                    + origin.url("storm.test", "/storm/file.bin") + "\", \"mirrors\": [\""
+                    + mirror.url("/storm/file.bin") + "\"], \"connections\": 4}");
+
+            JsonNode result = completed("storm-1", content);
+
+            assertEquals(content.length, result.path("sources").get(1).path("bytes").asLong(), result.toString());
+            assertFalse(hosts.callable(java.net.URI.create(origin.url("storm.test", "/"))),
+                    "the origin's circuit opened (and is open for 2 s)");
+            assertTrue(atOrigin.gets.size() <= 6 + BUDGET, "the open circuit spared the origin: " + atOrigin.gets.size()
+                    + " GETs, the mirror served " + atMirror.gets.size());
+            assertEquals("0", parks("storm-1"), "with a mirror to go to, nothing parks");
+        }
     }
 
     private JsonNode completed(String id, byte[] content) throws Exception {

@@ -9,11 +9,13 @@ import jakarta.inject.Named;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
+import dev.downloader.DownloadFailure;
 import dev.downloader.DownloadJob;
 import dev.downloader.DownloaderConfig;
 import dev.downloader.auth.Credentials;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkLedger;
+import dev.downloader.plan.Sources;
 
 /**
  * One range message's two ends around the HTTP call: the request (Range from the first byte not yet on disk, If-Range
@@ -26,6 +28,8 @@ public class ChunkFetcher {
     /** The exchange property holding the range message's chunk once its body is the response. */
     public static final String CHUNK = "chunk";
     private static final String RESUME_AT = "chunkResumeAt";
+    /** The exchange property holding the source the range message's current try goes to. */
+    public static final String SOURCE = "chunkSource";
 
     private final OffsetWriter writer;
     private final Credentials credentials;
@@ -62,16 +66,45 @@ public class ChunkFetcher {
             job.part().truncate(0);
             resumeAt = 0;
         }
+        // ranges go to the sources in turn, past those whose host's circuit is open; with none left, the origin's
+        // open circuit parks the download
+        Sources.Source source = job.ranged() ? job.sources().next(s -> hosts.callable(s.url())) : null;
+        if (source == null) {
+            source = job.sources().origin();
+        }
         exchange.setProperty(CHUNK, chunk);
         exchange.setProperty(RESUME_AT, resumeAt);
+        exchange.setProperty(SOURCE, source);
         Message in = exchange.getIn();
-        OriginRequest.prepare(in, "GET", job, credentials, hosts);
+        OriginRequest.prepare(in, "GET", job, source.url(), credentials, hosts);
         if (job.ranged()) {
             in.setHeader("Range", "bytes=" + resumeAt + "-" + chunk.end());
-            String validator = job.probe().ifRangeValidator();
+            String validator = source.probe().ifRangeValidator();
             if (validator != null) {
                 in.setHeader("If-Range", validator);
             }
+        }
+    }
+
+    /**
+     * A mirror's answer must be exactly the range asked for, of the version it showed at its probe; anything else
+     * (an error status, a whole file, another version) drops the mirror for this download, and the range goes at once
+     * to another source: the origin stays the judge of what the file is.
+     */
+    private void requireMirrorServes(DownloadJob job, Sources.Source mirror, Message in, int status, long start,
+            long end) {
+        hosts.answered(mirror.url(), status);
+        try {
+            if (status < 200 || status >= 300) {
+                throw new MirrorFailed("it answered " + status);
+            }
+            ResponseCheck.ContentRange range = ResponseCheck.requireRange(status,
+                    in.getHeader("Content-Range", String.class), start, end);
+            ResponseCheck.requireSameVersion(mirror.probe(), in.getHeader("ETag", String.class),
+                    in.getHeader("Last-Modified", String.class), range.total());
+        } catch (MirrorFailed | RangeNotHonoured | DownloadFailure e) {
+            job.sources().drop(mirror, e.getMessage());
+            throw new MirrorFailed(e.getMessage());
         }
     }
 
@@ -79,6 +112,13 @@ public class ChunkFetcher {
     public boolean hasBytesLeft(Exchange exchange) {
         DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
         return job.ledger().hasBytesLeft(taken(exchange).index());
+    }
+
+    /** Removes what a range message leaves on its exchange, so the next one starts from its own chunk. */
+    public static void forgetRange(Exchange exchange) {
+        exchange.removeProperty(CHUNK);
+        exchange.removeProperty(RESUME_AT);
+        exchange.removeProperty(SOURCE);
     }
 
     /**
@@ -96,20 +136,28 @@ public class ChunkFetcher {
         Chunk chunk = exchange.getProperty(CHUNK, Chunk.class);
         long resumeAt = exchange.getProperty(RESUME_AT, Long.class);
         Message in = exchange.getIn();
+        Sources.Source source = exchange.getProperty(SOURCE, Sources.Source.class);
         Object body = in.getBody();
         boolean complete = false;
         try {
             int status = OriginRequest.status(in);
-            OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", job.url()), job, credentials, hosts);
-            String etag = in.getHeader("ETag", String.class);
-            String lastModified = in.getHeader("Last-Modified", String.class);
             long length;
-            if (job.ranged()) {
+            if (source.mirror()) {
+                requireMirrorServes(job, source, in, status, resumeAt, chunk.end());
+                length = chunk.end() - resumeAt + 1;
+            } else if (job.ranged()) {
+                OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", source.url()), job, source.url(),
+                        credentials, hosts);
                 ResponseCheck.ContentRange range = ResponseCheck.requireRange(status,
                         in.getHeader("Content-Range", String.class), resumeAt, chunk.end());
-                ResponseCheck.requireSameVersion(job.probe(), etag, lastModified, range.total());
+                ResponseCheck.requireSameVersion(source.probe(), in.getHeader("ETag", String.class),
+                        in.getHeader("Last-Modified", String.class), range.total());
                 length = chunk.end() - resumeAt + 1;
             } else {
+                OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", source.url()), job, source.url(),
+                        credentials, hosts);
+                String etag = in.getHeader("ETag", String.class);
+                String lastModified = in.getHeader("Last-Modified", String.class);
                 ResponseCheck.requireSameVersion(job.probe(), etag, lastModified,
                         OriginRequest.longHeader(in, "Content-Length"));
                 length = OffsetWriter.TO_END_OF_STREAM;
@@ -123,6 +171,7 @@ public class ChunkFetcher {
             long written = writer.write(stream, job.part(), resumeAt, length, maxSize, allowance, bytes -> {
                 ledger.addReceived(chunk.index(), bytes);
                 job.addTransferred(bytes);
+                source.received(bytes);
                 job.requireNotStopped();
                 stall.arrived(bytes);
                 bandwidth.received(bytes);

@@ -164,15 +164,21 @@ public class OriginHosts {
     }
 
     /**
-     * Before any call to the job's origin: while the host's circuit is open, the download parks until it may call
-     * again (or fails, out of parks).
+     * Before any call to {@code url} for the job: while the host's circuit is open, the download parks until it may
+     * call again (or fails, out of parks).
      */
-    public void requireCallable(DownloadJob job) {
-        Host host = host(job.url());
+    public void requireCallable(DownloadJob job, URI url) {
+        Host host = host(url);
         Instant until = host.openUntil;
         if (until != null && Instant.now().isBefore(until)) {
             job.parkWhileHostFails(host.key, until);
         }
+    }
+
+    /** False while the host's circuit is open: its calls would only add to its trouble. */
+    public boolean callable(URI url) {
+        Instant until = host(url).openUntil;
+        return until == null || !Instant.now().isBefore(until);
     }
 
     /**

@@ -52,7 +52,7 @@ public class OriginProbe {
         guard.check(job.url());
         Message in = exchange.getIn();
         String method = job.headRefused() ? "GET" : "HEAD";
-        OriginRequest.prepare(in, method, job, credentials, hosts);
+        OriginRequest.prepare(in, method, job, job.url(), credentials, hosts);
         if (job.headRefused()) {
             in.setHeader("Range", "bytes=0-0");
         }
@@ -80,7 +80,8 @@ public class OriginProbe {
                     fileName(in))));
             return;
         }
-        OriginRequest.requireSuccess(in, status, OriginRequest.describe(method, job.url()), job, credentials, hosts);
+        OriginRequest.requireSuccess(in, status, OriginRequest.describe(method, job.url()), job, job.url(),
+                credentials, hosts);
         Long size;
         boolean ranges;
         if (job.headRefused()) {

@@ -2,6 +2,7 @@ package dev.downloader.fetch;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.time.Instant;
 import java.util.Set;
 
@@ -30,20 +31,21 @@ final class OriginRequest {
      * (names already passed by the HeaderPolicy, so none is a Camel name) go first, the service's own after them, and
      * the credentials of the request's profile last.
      */
-    static void prepare(Message in, String method, DownloadJob job, Credentials credentials, OriginHosts hosts) {
-        hosts.requireCallable(job);
+    static void prepare(Message in, String method, DownloadJob job, URI url, Credentials credentials,
+            OriginHosts hosts) {
+        hosts.requireCallable(job, url);
         // Camel's redelivery counts live in these headers: clearing them would make every retry the first, for ever.
         // (camel-http never sends Camel* headers to the origin.)
         in.getHeaders().keySet().removeIf(name -> !REDELIVERY_STATE.contains(name));
         in.setBody(null);
         job.request().headers().forEach(in::setHeader);
-        in.setHeader(Exchange.HTTP_URI, job.url().toString());
+        in.setHeader(Exchange.HTTP_URI, url.toString());
         in.setHeader(Exchange.HTTP_METHOD, method);
         // identity: ranges and lengths are about the bytes stored, not a compressed form of them; and should the
         // origin encode anyway, the bytes are still written as sent: camel-http would otherwise gunzip the body
         in.setHeader("Accept-Encoding", "identity");
         in.getExchange().setProperty(Exchange.SKIP_GZIP_ENCODING, true);
-        credentials.apply(in, job.request().auth(), method, job.url());
+        credentials.apply(in, job.request().auth(), method, url);
     }
 
     /** A non-negative number from a response header; null when absent or not a number. */
@@ -74,9 +76,9 @@ final class OriginRequest {
      * the download when it is longer than the inline retries wait. A 401 or 403 to
      * an OAuth2 profile's token is retried once with a renewed token, within the same retry budget.
      */
-    static void requireSuccess(Message in, int status, String request, DownloadJob job, Credentials credentials,
-            OriginHosts hosts) {
-        hosts.answered(job.url(), status);
+    static void requireSuccess(Message in, int status, String request, DownloadJob job, URI url,
+            Credentials credentials, OriginHosts hosts) {
+        hosts.answered(url, status);
         if ((status == 401 || status == 403) && credentials.renewAfterRejection(job.request().auth(),
                 in.getExchange().getProperty(Credentials.TOKEN_SENT, String.class), job.credentialsRenewed())) {
             job.markCredentialsRenewed();
@@ -113,6 +115,12 @@ final class OriginRequest {
                 // as above
             }
         }
+    }
+
+    /** scheme://host[:port]/path of a URL, for logs: no user-info, no query (where tokens travel). */
+    static String describe(URI url) {
+        return url.getScheme() + "://" + url.getHost() + (url.getPort() >= 0 ? ":" + url.getPort() : "")
+                + (url.getRawPath() == null ? "" : url.getRawPath());
     }
 
     static String describe(String method, java.net.URI url) {

@@ -24,10 +24,12 @@ import org.apache.camel.RuntimeCamelException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.downloader.DownloadFailure;
 import dev.downloader.DownloadJob;
+import dev.downloader.plan.Sources;
 import dev.downloader.DownloaderConfig;
 import dev.downloader.ErrorCode;
 import dev.downloader.fetch.RangeNotHonoured;
@@ -88,6 +90,18 @@ public class Outcomes {
                 .put("durationMs", Duration.between(job.startedAt(), completedAt).toMillis())
                 .put("startedAt", job.startedAt().toString())
                 .put("completedAt", completedAt.toString());
+        if (!job.request().mirrors().isEmpty()) {
+            // where the bytes came from: the origin (as requested) and each mirror, with why one was dropped
+            ArrayNode sources = result.putArray("sources");
+            for (Sources.Source source : job.sources().all()) {
+                ObjectNode entry = sources.addObject()
+                        .put("url", source.mirror() ? source.url().toString() : job.request().url().toString())
+                        .put("bytes", source.bytes());
+                if (source.dropped() != null) {
+                    entry.put("dropped", source.dropped());
+                }
+            }
+        }
         return new Outcome(job.id(), job.id(), COMPLETED, topics.results(), write(result));
     }
 

@@ -1,0 +1,12 @@
+package dev.downloader.fetch;
+
+/**
+ * A mirror failed or served something other than the range of the file it showed: it is dropped for the download,
+ * and the range is retried at once on another source (the orig-retries policy in routes/30-fetch.yaml).
+ */
+public class MirrorFailed extends RuntimeException {
+
+    public MirrorFailed(String reason) {
+        super(reason, null, false, false);
+    }
+}
