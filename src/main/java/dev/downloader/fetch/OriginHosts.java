@@ -34,6 +34,8 @@ import io.smallrye.faulttolerance.api.Guard;
 public class OriginHosts {
 
     private static final Logger LOG = Logger.getLogger(OriginHosts.class);
+    /** Hosts remembered before the idle ones are forgotten. */
+    static final int TRACKED = 10_000;
 
     private final DownloaderConfig.Host config;
     private final int maxConnections;
@@ -127,6 +129,11 @@ public class OriginHosts {
             return (int) budget;
         }
 
+        /** Nothing to remember: the full budget, no connection out, the circuit closed. */
+        synchronized boolean idle() {
+            return budget >= maxConnections && connections.availablePermits() == maxConnections && openUntil == null;
+        }
+
         /** Waits for one of the host's connections, up to {@code timeout}. */
         void acquire(Timeout timeout) throws InterruptedException, TimeoutException {
             if (!connections.tryAcquire(timeout.toMilliseconds(), TimeUnit.MILLISECONDS)) {
@@ -209,11 +216,27 @@ public class OriginHosts {
 
     /** The host a connection of this route goes to (with a proxy too: its target). */
     Host host(HttpRoute route) {
-        return hosts.computeIfAbsent(key(route), Host::new);
+        return host(key(route));
     }
 
     private Host host(URI url) {
-        return hosts.computeIfAbsent(key(url), Host::new);
+        return host(key(url));
+    }
+
+    /**
+     * The host's state, made at its first call. Past {@link #TRACKED} hosts (a flood of files from many hosts), the
+     * idle ones are forgotten: at their full budget, no connection out, circuit closed; only their breaker's recent
+     * calls go with them.
+     */
+    private Host host(String key) {
+        Host host = hosts.get(key);
+        if (host != null) {
+            return host;
+        }
+        if (hosts.size() >= TRACKED) {
+            hosts.values().removeIf(Host::idle);
+        }
+        return hosts.computeIfAbsent(key, Host::new);
     }
 
     static String key(URI url) {
