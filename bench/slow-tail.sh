@@ -15,16 +15,7 @@ KAFKA_PORT=19093
 ORIGIN_PORT=18081
 rm -rf "$WORK" && mkdir -p "$WORK"
 
-mvn -B -q -DskipTests package
-mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt"
-CP="target/test-classes:target/classes:$(cat "$WORK/cp.txt")"
-
-head -c "$SIZE" /dev/urandom > "$WORK/source.bin"
-EXPECTED=$(sha256sum "$WORK/source.bin" | cut -d' ' -f1)
-
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT
+source bench/common.sh
 
 java -cp "$CP" dev.downloader.testsupport.KafkaBroker $KAFKA_PORT "$WORK/kafka" > "$WORK/kafka.log" 2>&1 &
 pids+=($!)

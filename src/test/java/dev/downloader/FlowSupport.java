@@ -5,6 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.security.MessageDigest;
@@ -12,6 +16,7 @@ import java.util.HexFormat;
 import java.util.Random;
 
 import javax.net.ssl.KeyManagerFactory;
+import javax.sql.DataSource;
 import javax.net.ssl.SSLContext;
 
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -94,6 +99,17 @@ abstract class FlowSupport {
     static JsonNode outcome(String id, String url, String extra) {
         TestKafka.get().send(id, "{\"id\": \"" + id + "\", \"url\": \"" + url + "\"" + extra + "}");
         return TestKafka.get().awaitOutcome(id).json();
+    }
+
+    /** One column of a download's row, as text; "absent" when there is no such download. */
+    static String column(DataSource dataSource, String id, String column) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT " + column + " FROM download WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getString(1) : "absent";
+            }
+        }
     }
 
     static Path dataDir() {

@@ -81,6 +81,23 @@ class MirrorsFlowTest extends FlowSupport {
     }
 
     @Test
+    void aMirrorWhoseConnectionsBreakIsDroppedAfterOneTryPerLane() throws Exception {
+        byte[] content = randomBytes(640_000, 95);
+        try (TestOrigin mirror = new TestOrigin()) {
+            origin.serve("/breaking-mirror/file.bin", content);
+            // every answer stops half-way and the connection closes: a network failure, not a status
+            TestOrigin.Served atMirror = mirror.serve("/breaking-mirror/file.bin", content).droppingFirst(1000);
+
+            JsonNode result = download("breaking-mirror-1", "/breaking-mirror/file.bin", content,
+                    mirror.url("/breaking-mirror/file.bin"));
+
+            assertTrue(atMirror.gets.size() >= 1 && atMirror.gets.size() <= 4,
+                    "each lane tried the mirror at most once: " + atMirror.gets);
+            assertTrue(!result.path("sources").get(1).path("dropped").asText().isEmpty(), result.toString());
+        }
+    }
+
+    @Test
     void aMirrorOnAnAddressTheOriginPolicyRefusesIsNeverCalled() throws Exception {
         byte[] content = randomBytes(200_000, 94);
         origin.serve("/guarded/file.bin", content);

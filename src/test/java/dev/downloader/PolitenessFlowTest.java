@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -71,18 +68,9 @@ class PolitenessFlowTest extends FlowSupport {
 
     @Test
     void manyDownloadsToOneHostShareItsSmallBudgetAndNoLaneFailsForWantOfAConnection() throws Exception {
-        mapHost("budget.test", "127.0.0.1");
         int before = origin.mostConcurrentGets.getAndSet(0);
-        List<byte[]> contents = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
-            byte[] content = randomBytes(262_144, 40 + i);
-            contents.add(content);
-            origin.serve("/budget/" + i + ".bin", content).throttled(256 * 1024);
-            TestKafka.get().send("budget-" + i, "{\"id\": \"budget-" + i + "\", \"url\": \""
-                    + origin.url("budget.test", "/budget/" + i + ".bin") + "\", \"connections\": 4}");
-        }
-        for (int i = 0; i < 5; i++) {
-            JsonNode result = completed("budget-" + i, contents.get(i));
+        List<byte[]> contents = requestMany("budget", 5, 262_144, 40, 256 * 1024, ", \"connections\": 4");
+        for (JsonNode result : completedAll("budget", contents)) {
             assertEquals(0, result.path("retries").asInt(), "no lane failed for want of a connection: " + result);
         }
         int most = origin.mostConcurrentGets.get();
@@ -110,18 +98,7 @@ class PolitenessFlowTest extends FlowSupport {
 
     @Test
     void requestsToOneHostStayUnderItsRateLimit() throws Exception {
-        mapHost("rate.test", "127.0.0.1");
-        List<byte[]> contents = new ArrayList<>();
-        for (int i = 0; i < 25; i++) {
-            byte[] content = randomBytes(1000, 60 + i);
-            contents.add(content);
-            origin.serve("/rate/" + i + ".bin", content);
-            TestKafka.get().send("rate-" + i, "{\"id\": \"rate-" + i + "\", \"url\": \""
-                    + origin.url("rate.test", "/rate/" + i + ".bin") + "\"}");
-        }
-        for (int i = 0; i < 25; i++) {
-            completed("rate-" + i, contents.get(i));
-        }
+        completedAll("rate", requestMany("rate", 25, 1000, 60, 0, ""));
         // a probe and a GET each: 50 requests, never more than 20 within any second
         List<Long> times = origin.seen("/rate/").stream().map(TestOrigin.Seen::at).sorted().toList();
         assertEquals(50, times.size());
@@ -141,19 +118,8 @@ class PolitenessFlowTest extends FlowSupport {
 
     @Test
     void theBandwidthCapHoldsAcrossDownloads() throws Exception {
-        mapHost("bandwidth.test", "127.0.0.1");
-        List<byte[]> contents = new ArrayList<>();
         long started = System.nanoTime();
-        for (int i = 0; i < 3; i++) {
-            byte[] content = randomBytes(1_048_576, 70 + i);
-            contents.add(content);
-            origin.serve("/bandwidth/" + i + ".bin", content);
-            TestKafka.get().send("bandwidth-" + i, "{\"id\": \"bandwidth-" + i + "\", \"url\": \""
-                    + origin.url("bandwidth.test", "/bandwidth/" + i + ".bin") + "\"}");
-        }
-        for (int i = 0; i < 3; i++) {
-            completed("bandwidth-" + i, contents.get(i));
-        }
+        completedAll("bandwidth", requestMany("bandwidth", 3, 1_048_576, 70, 0, ""));
         long millis = (System.nanoTime() - started) / 1_000_000;
         // 3 MiB under 1 MiB/s, of which the limiter may let one second's worth through at once after being idle
         assertTrue(millis >= 1800, "3 MiB arrived in " + millis + " ms");
@@ -205,6 +171,31 @@ class PolitenessFlowTest extends FlowSupport {
         }
     }
 
+    /**
+     * Serves {@code count} random files of {@code size} bytes at /name/i.bin ({@code bytesPerSecond} per connection, 0
+     * for no limit) and requests each as id name-i through the host name.test, with {@code extra} request fields.
+     */
+    private List<byte[]> requestMany(String name, int count, int size, long seed, long bytesPerSecond, String extra) {
+        mapHost(name + ".test", "127.0.0.1");
+        List<byte[]> contents = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            byte[] content = randomBytes(size, seed + i);
+            contents.add(content);
+            origin.serve("/" + name + "/" + i + ".bin", content).throttled(bytesPerSecond);
+            TestKafka.get().send(name + "-" + i, "{\"id\": \"" + name + "-" + i + "\", \"url\": \""
+                    + origin.url(name + ".test", "/" + name + "/" + i + ".bin") + "\"" + extra + "}");
+        }
+        return contents;
+    }
+
+    private List<JsonNode> completedAll(String name, List<byte[]> contents) throws Exception {
+        List<JsonNode> results = new ArrayList<>();
+        for (int i = 0; i < contents.size(); i++) {
+            results.add(completed(name + "-" + i, contents.get(i)));
+        }
+        return results;
+    }
+
     private JsonNode completed(String id, byte[] content) throws Exception {
         JsonNode result = TestKafka.get().awaitOutcome(id).json();
         assertEquals("COMPLETED", result.path("status").asText(), result.toString());
@@ -213,20 +204,10 @@ class PolitenessFlowTest extends FlowSupport {
     }
 
     private String state(String id) throws Exception {
-        return column(id, "state");
+        return column(dataSource, id, "state");
     }
 
     private String parks(String id) throws Exception {
-        return column(id, "parks");
-    }
-
-    private String column(String id, String column) throws Exception {
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("SELECT " + column + " FROM download WHERE id = ?")) {
-            s.setString(1, id);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? r.getString(1) : "absent";
-            }
-        }
+        return column(dataSource, id, "parks");
     }
 }
