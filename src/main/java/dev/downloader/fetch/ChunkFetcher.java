@@ -41,10 +41,10 @@ public class ChunkFetcher {
 
     public ChunkFetcher(OffsetWriter writer, Credentials credentials, OriginHosts hosts, Bandwidth bandwidth,
             DownloaderConfig config) {
-        this.hosts = hosts;
-        this.bandwidth = bandwidth;
         this.writer = writer;
         this.credentials = credentials;
+        this.hosts = hosts;
+        this.bandwidth = bandwidth;
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(0L);
         this.minBytesPerSecond = config.stall().minBytesPerSecond().asLongValue();
         this.stallWindowMs = config.stall().windowMs();
@@ -98,14 +98,19 @@ public class ChunkFetcher {
             if (status < 200 || status >= 300) {
                 throw new MirrorFailed("it answered " + status);
             }
-            ResponseCheck.ContentRange range = ResponseCheck.requireRange(status,
-                    in.getHeader("Content-Range", String.class), start, end);
-            ResponseCheck.requireSameVersion(mirror.probe(), in.getHeader("ETag", String.class),
-                    in.getHeader("Last-Modified", String.class), range.total());
+            requireRangeOf(mirror, in, status, start, end);
         } catch (MirrorFailed | RangeNotHonoured | DownloadFailure e) {
             job.sources().drop(mirror, e.getMessage());
             throw new MirrorFailed(e.getMessage());
         }
+    }
+
+    /** Only a 206 with exactly the asked range, of the version the source showed at its probe, is written. */
+    private static void requireRangeOf(Sources.Source source, Message in, int status, long start, long end) {
+        ResponseCheck.ContentRange range = ResponseCheck.requireRange(status,
+                in.getHeader("Content-Range", String.class), start, end);
+        ResponseCheck.requireSameVersion(source.probe(), in.getHeader("ETag", String.class),
+                in.getHeader("Last-Modified", String.class), range.total());
     }
 
     /** False once the chunk's bytes are all on disk: another lane took the rest of it while this one waited to retry. */
@@ -148,10 +153,7 @@ public class ChunkFetcher {
             } else if (job.ranged()) {
                 OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", source.url()), job, source.url(),
                         credentials, hosts);
-                ResponseCheck.ContentRange range = ResponseCheck.requireRange(status,
-                        in.getHeader("Content-Range", String.class), resumeAt, chunk.end());
-                ResponseCheck.requireSameVersion(source.probe(), in.getHeader("ETag", String.class),
-                        in.getHeader("Last-Modified", String.class), range.total());
+                requireRangeOf(source, in, status, resumeAt, chunk.end());
                 length = chunk.end() - resumeAt + 1;
             } else {
                 OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", source.url()), job, source.url(),

@@ -2,7 +2,7 @@ package dev.downloader.fetch;
 
 /**
  * A mirror failed or served something other than the range of the file it showed: it is dropped for the download,
- * and the range is retried at once on another source (the orig-retries policy in routes/30-fetch.yaml).
+ * and the range is retried at once on another source (the origin-retries policy in routes/30-fetch.yaml).
  */
 public class MirrorFailed extends RuntimeException {
 

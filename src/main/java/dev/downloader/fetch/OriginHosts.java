@@ -23,12 +23,15 @@ import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.faulttolerance.api.Guard;
 
 /**
- * Politeness per origin host (name and port), across every download to it: the connections its downloads share and
- * the requests they may send within any rolling second,
- * shrunk by half after a 429 and grown back by one per budget's worth of successes (AIMD, as TCP does), and a circuit
- * breaker (SmallRye Fault Tolerance) fed with the outcome of every call; while it is open, the host's downloads park
- * instead of calling. {@link HostBudgetConnections} takes one of the host's connections for every connection the HTTP
- * client leases, so a lane waits its turn there, whichever download it belongs to.
+ * Politeness per origin host (name and port), across every download to it:
+ * <ul>
+ * <li>the connections its downloads share, halved after a 429 and grown back by one per budget's worth of successes
+ * (AIMD, as TCP does); {@link HostBudgetConnections} takes one for every connection the HTTP client leases, so a
+ * lane waits its turn there, whichever download it belongs to;</li>
+ * <li>the requests they may send within any rolling second;</li>
+ * <li>a circuit breaker (SmallRye Fault Tolerance) fed with the outcome of every call: while it is open, the host's
+ * downloads park, or send their ranges to other sources, instead of calling it.</li>
+ * </ul>
  */
 @ApplicationScoped
 public class OriginHosts {
@@ -239,14 +242,17 @@ public class OriginHosts {
         return hosts.computeIfAbsent(key, Host::new);
     }
 
-    static String key(URI url) {
-        int port = url.getPort() >= 0 ? url.getPort() : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
-        return url.getHost().toLowerCase(Locale.ROOT) + ":" + port;
+    private static String key(URI url) {
+        return key(url.getScheme(), url.getHost(), url.getPort());
     }
 
     private static String key(HttpRoute route) {
         var target = route.getTargetHost();
-        int port = target.getPort() >= 0 ? target.getPort() : "https".equalsIgnoreCase(target.getSchemeName()) ? 443 : 80;
-        return target.getHostName().toLowerCase(Locale.ROOT) + ":" + port;
+        return key(target.getSchemeName(), target.getHostName(), target.getPort());
+    }
+
+    private static String key(String scheme, String host, int port) {
+        int effective = port >= 0 ? port : "https".equalsIgnoreCase(scheme) ? 443 : 80;
+        return host.toLowerCase(Locale.ROOT) + ":" + effective;
     }
 }
