@@ -15,9 +15,10 @@ source bench/common.sh
 
 java -cp "$CP" dev.downloader.testsupport.KafkaBroker $KAFKA_PORT "$WORK/kafka" > "$WORK/kafka.log" 2>&1 &
 pids+=($!)
-java -Xmx2g -cp "$CP" dev.downloader.testsupport.TestOrigin "$WORK/source.bin" $ORIGIN_PORT > "$WORK/origin.log" 2>&1 &
+java -Xmx256m -cp "$CP" dev.downloader.testsupport.TestOrigin "$WORK/source.bin" $ORIGIN_PORT > "$WORK/origin.log" 2>&1 &
 pids+=($!)
-until grep -q "ready" "$WORK/kafka.log" && grep -q "serving" "$WORK/origin.log"; do sleep 0.5; done
+timeout 120 bash -c "until grep -q ready '$WORK/kafka.log' && grep -q serving '$WORK/origin.log'; do sleep 0.5; done" \
+  || { echo "broker or origin failed to start:"; tail -5 "$WORK/kafka.log" "$WORK/origin.log"; exit 1; }
 
 java -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc.log" \
   -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="$WORK/data" \
@@ -34,7 +35,12 @@ START=$(date +%s.%N)
 echo "{\"id\":\"bench-1\",\"url\":\"http://127.0.0.1:$ORIGIN_PORT/file.bin\",\"checksum\":{\"algorithm\":\"SHA-256\",\"value\":\"$EXPECTED\"}}" \
   | kcat -P -b localhost:$KAFKA_PORT -t downloads.requests -k bench-1
 outcome() { kcat -C -b localhost:$KAFKA_PORT -t "$1" -o beginning -e -q 2>/dev/null | grep bench-1 || true; }
-until [ -n "$(outcome downloads.results)$(outcome downloads.dlq)" ]; do sleep 0.2; done
+# a download that takes longer than TIMEOUT seconds (default 1800) is reported as such, never waited for without end
+DEADLINE=$(( $(date +%s) + ${TIMEOUT:-1800} ))
+until [ -n "$(outcome downloads.results)$(outcome downloads.dlq)" ]; do
+  [ "$(date +%s)" -lt "$DEADLINE" ] || { echo "no outcome within ${TIMEOUT:-1800} s"; tail -5 "$WORK/service.log"; exit 1; }
+  sleep 0.2
+done
 END=$(date +%s.%N)
 PEAK_RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$SERVICE/status)
 RESULT=$(outcome downloads.results)

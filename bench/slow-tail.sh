@@ -19,7 +19,7 @@ source bench/common.sh
 
 java -cp "$CP" dev.downloader.testsupport.KafkaBroker $KAFKA_PORT "$WORK/kafka" > "$WORK/kafka.log" 2>&1 &
 pids+=($!)
-java -Xmx2g -cp "$CP" dev.downloader.testsupport.TestOrigin "$WORK/source.bin" $ORIGIN_PORT "$RATE" $((RATE / 10)) \
+java -Xmx256m -cp "$CP" dev.downloader.testsupport.TestOrigin "$WORK/source.bin" $ORIGIN_PORT "$RATE" $((RATE / 10)) \
   > "$WORK/origin.log" 2>&1 &
 pids+=($!)
 timeout 120 bash -c "until grep -q ready '$WORK/kafka.log' && grep -q serving '$WORK/origin.log'; do sleep 0.5; done"

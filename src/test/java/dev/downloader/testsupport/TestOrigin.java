@@ -105,9 +105,66 @@ public final class TestOrigin implements AutoCloseable {
 
     /** Serves {@code content} at {@code path}; the returned handle sets faults and tells what was asked. */
     public Served serve(String path, byte[] content) {
-        Served served = new Served(content, "\"" + Integer.toHexString(java.util.Arrays.hashCode(content)) + "\"");
+        return serve(path, Content.of(content), etagOf(content));
+    }
+
+    /** Serves {@code content} at {@code path} with this ETag. */
+    public Served serve(String path, Content content, String etag) {
+        Served served = new Served(content, etag);
         files.put(path, served);
         return served;
+    }
+
+    private static String etagOf(byte[] content) {
+        return "\"" + Integer.toHexString(java.util.Arrays.hashCode(content)) + "\"";
+    }
+
+    /**
+     * What a served file holds: bytes in memory, or a file on disk read a slice at a time (the benchmarks serve files
+     * past the 2 GiB an array can hold).
+     */
+    public interface Content {
+        long length();
+
+        /** Writes bytes {@code at} to {@code at + n - 1}. */
+        void writeTo(OutputStream out, long at, int n) throws IOException;
+
+        static Content of(byte[] bytes) {
+            return new Content() {
+                @Override
+                public long length() {
+                    return bytes.length;
+                }
+
+                @Override
+                public void writeTo(OutputStream out, long at, int n) throws IOException {
+                    out.write(bytes, (int) at, n);
+                }
+            };
+        }
+
+        static Content of(java.nio.file.Path file) throws IOException {
+            java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+                    java.nio.file.StandardOpenOption.READ);
+            long size = channel.size();
+            return new Content() {
+                @Override
+                public long length() {
+                    return size;
+                }
+
+                @Override
+                public void writeTo(OutputStream out, long at, int n) throws IOException {
+                    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(n);
+                    while (buffer.hasRemaining()) {
+                        if (channel.read(buffer, at + buffer.position()) < 0) {
+                            throw new IOException("file ends before byte " + (at + n));
+                        }
+                    }
+                    out.write(buffer.array(), 0, n);
+                }
+            };
+        }
     }
 
     public String url(String path) {
@@ -136,12 +193,13 @@ public final class TestOrigin implements AutoCloseable {
 
     /** One served file: its faults (set before the request is sent) and the requests it saw. */
     public static final class Served {
-        volatile byte[] content;
+        volatile Content content;
         volatile String etag;
         volatile String lastModified = "Wed, 21 Oct 2026 07:28:00 GMT";
         final Map<String, String> extraHeaders = new ConcurrentHashMap<>();
         final AtomicInteger getsBeforeChange = new AtomicInteger(-1);
-        volatile byte[] changedContent;
+        volatile Content changedContent;
+        volatile String changedEtag;
         volatile boolean ignoreIfRange;
         final Map<Integer, Runnable> getActions = new ConcurrentHashMap<>();
         volatile java.util.function.Predicate<Seen> authorized;
@@ -178,7 +236,7 @@ public final class TestOrigin implements AutoCloseable {
         /** Bytes of bodies written to the slow connection. */
         public final java.util.concurrent.atomic.AtomicLong slowConnectionBytesSent = new java.util.concurrent.atomic.AtomicLong();
 
-        Served(byte[] content, String etag) {
+        Served(Content content, String etag) {
             this.content = content;
             this.etag = etag;
         }
@@ -227,7 +285,8 @@ public final class TestOrigin implements AutoCloseable {
          * origin changed during the download.
          */
         public Served changingAfter(int gets, byte[] newContent) {
-            changedContent = newContent;
+            changedContent = Content.of(newContent);
+            changedEtag = "\"changed-" + Integer.toHexString(java.util.Arrays.hashCode(newContent)) + "\"";
             getsBeforeChange.set(gets);
             return this;
         }
@@ -308,17 +367,21 @@ public final class TestOrigin implements AutoCloseable {
     }
 
     /**
-     * The benchmarks run this: serves one file from disk at /file.bin on the given port, until killed; optionally at
+     * The benchmarks run this: serves one file from disk (read as asked, never held in memory) at /file.bin on the
+     * given port, until killed; optionally at
      * {@code args[2]} bytes per second per connection, with the first connection at {@code args[3]}. GET /timeline
      * tells when the body bytes went out since the last time it was asked, and starts over (a new slow connection).
      */
     public static void main(String[] args) throws Exception {
-        byte[] content = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(args[0]));
+        java.nio.file.Path file = java.nio.file.Path.of(args[0]);
+        Content content = Content.of(file);
         TestOrigin origin = new TestOrigin(Integer.parseInt(args[1]));
         long rate = args.length > 2 ? Long.parseLong(args[2]) : 0;
         long slowRate = args.length > 3 ? Long.parseLong(args[3]) : 0;
-        origin.benchFile = origin.serve("/file.bin", content).throttled(rate).slowFirstConnection(slowRate);
-        System.out.println("origin serving " + content.length + " bytes at " + origin.url("/file.bin"));
+        String etag = "\"" + Long.toHexString(content.length()) + "-"
+                + Long.toHexString(java.nio.file.Files.getLastModifiedTime(file).toMillis()) + "\"";
+        origin.benchFile = origin.serve("/file.bin", content, etag).throttled(rate).slowFirstConnection(slowRate);
+        System.out.println("origin serving " + content.length() + " bytes at " + origin.url("/file.bin"));
         Thread.currentThread().join();
     }
 
@@ -386,11 +449,10 @@ public final class TestOrigin implements AutoCloseable {
             boolean get = exchange.getRequestMethod().equals("GET");
             if (get && served.getsBeforeChange.getAndDecrement() == 0) {
                 served.content = served.changedContent;
-                served.etag = served.etag == null ? null : "\"changed-" + Integer.toHexString(
-                        java.util.Arrays.hashCode(served.content)) + "\"";
+                served.etag = served.etag == null ? null : served.changedEtag;
                 served.lastModified = "Thu, 22 Oct 2026 09:00:00 GMT";
             }
-            byte[] content = served.content;
+            Content content = served.content;
             if (served.etag != null) {
                 headers.set("ETag", served.etag);
             }
@@ -401,7 +463,7 @@ public final class TestOrigin implements AutoCloseable {
                     exchange.sendResponseHeaders(405, -1);
                     return;
                 }
-                headers.set("Content-Length", Integer.toString(content.length));
+                headers.set("Content-Length", Long.toString(content.length()));
                 exchange.sendResponseHeaders(200, -1);
                 return;
             }
@@ -429,7 +491,7 @@ public final class TestOrigin implements AutoCloseable {
         }
     }
 
-    private void answerGet(HttpExchange exchange, Served served, byte[] content, String range, Runnable answered)
+    private void answerGet(HttpExchange exchange, Served served, Content content, String range, Runnable answered)
             throws IOException {
         var headers = exchange.getResponseHeaders();
         try {
@@ -445,27 +507,29 @@ public final class TestOrigin implements AutoCloseable {
             String ifRange = exchange.getRequestHeaders().getFirst("If-Range");
             boolean sameVersion = ifRange == null || served.ignoreIfRange || ifRange.equals(served.etag)
                     || ifRange.equals(served.lastModified);
-            int start = 0;
-            int end = content.length - 1;
+            long start = 0;
+            long end = content.length() - 1;
             boolean partial = false;
             Matcher m = range == null ? null : RANGE.matcher(range);
             if (m != null && m.matches() && !served.ignoreRange && sameVersion) {
-                start = Integer.parseInt(m.group(1));
-                end = m.group(2).isEmpty() ? end : Math.min(end, Integer.parseInt(m.group(2)));
+                start = Long.parseLong(m.group(1));
+                end = m.group(2).isEmpty() ? end : Math.min(end, Long.parseLong(m.group(2)));
                 if (start > end) {
-                    headers.set("Content-Range", "bytes */" + content.length);
+                    headers.set("Content-Range", "bytes */" + content.length());
                     send(exchange, 416, new byte[0]);
                     return;
                 }
                 partial = true;
-                headers.set("Content-Range", "bytes " + start + "-" + end + "/" + content.length);
+                headers.set("Content-Range", "bytes " + start + "-" + end + "/" + content.length());
             }
-            int length = end - start + 1;
+            long length = end - start + 1;
             (partial ? served.partialResponses : served.fullResponses).incrementAndGet();
             exchange.sendResponseHeaders(partial ? 206 : 200, length);
             OutputStream body = exchange.getResponseBody();
             if (served.resetsLeft.getAndDecrement() > 0 && length > 1) {
-                body.write(content, start, length / 2);
+                for (long at = start; at < start + length / 2; at += 1 << 20) {
+                    content.writeTo(body, at, (int) Math.min(1 << 20, start + length / 2 - at));
+                }
                 body.flush();
                 // closing short of the promised length makes the server drop the connection mid-body
                 return;
@@ -481,20 +545,20 @@ public final class TestOrigin implements AutoCloseable {
             }
             boolean slow = exchange.getRemoteAddress().equals(served.slowPeer.get());
             long rate = slow ? served.slowConnectionBytesPerSecond : served.bytesPerSecond;
-            int slice = rate > 0 ? (int) Math.max(1024, Math.min(16 * 1024, rate / 16)) : length;
+            int slice = rate > 0 ? (int) Math.max(1024, Math.min(16 * 1024, rate / 16)) : 1 << 20;
             long begun = System.nanoTime();
-            for (int at = start; at <= end; at += slice) {
-                int n = Math.min(slice, end + 1 - at);
+            for (long at = start; at <= end; at += slice) {
+                int n = (int) Math.min(slice, end + 1 - at);
                 if (at + n > end) {
                     answered.run();
                 }
-                body.write(content, at, n);
+                content.writeTo(body, at, n);
                 body.flush();
                 long sent = served.bytesSent.addAndGet(n);
                 long now = System.nanoTime();
                 served.firstByteNanos.compareAndSet(0, now);
                 served.lastByteNanos.accumulateAndGet(now, Math::max);
-                if (sent >= content.length * 0.95) {
+                if (sent >= content.length() * 0.95) {
                     served.nanosAt95.compareAndSet(0, now);
                 }
                 if (slow) {
@@ -520,14 +584,14 @@ public final class TestOrigin implements AutoCloseable {
      * Drips the body in 256-byte pieces at {@code bytesPerSecond}, or holds the connection silent until the origin is
      * closed: without a silence limit the client would wait for ever.
      */
-    private static void stall(OutputStream body, byte[] content, int start, int length, long bytesPerSecond)
+    private static void stall(OutputStream body, Content content, long start, long length, long bytesPerSecond)
             throws IOException, InterruptedException {
         body.flush();
         if (bytesPerSecond == 0) {
             Thread.sleep(Long.MAX_VALUE);
         }
-        for (int at = start; at < start + length; at += 256) {
-            body.write(content, at, Math.min(256, start + length - at));
+        for (long at = start; at < start + length; at += 256) {
+            content.writeTo(body, at, (int) Math.min(256, start + length - at));
             body.flush();
             Thread.sleep(256_000 / bytesPerSecond);
         }
