@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# The service against aria2c (and curl) on one nginx origin, in one run: every case end to end through Kafka
+# (request produced -> outcome record), the others fetching the same files from the same nginx.
+# Installs what it lacks from Debian (nginx-light, aria2, kcat, time); needs a JDK and Maven.
+# Usage: bench/vs-aria2.sh            RUNS=3 CASES="throttled big small wide" HEAP=256m by default
+#        CASES=small RUNS=5 SERVICE_OPTS="-Ddownloader.max-active-downloads=8" bench/vs-aria2.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+CASES=${CASES:-"throttled big small wide"}
+HEAP=${HEAP:-256m}
+SMALL_FILES=${SMALL_FILES:-1000}
+WORK=$PWD/target/bench-aria2
+KAFKA_PORT=19094
+PLAIN_PORT=18090    # nginx, unthrottled
+SLOW_PORT=18091     # nginx, limit_rate 8m per connection
+TIMEOUT=${TIMEOUT:-600}
+
+missing=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v aria2c >/dev/null || missing+=(aria2)
+command -v kcat >/dev/null || missing+=(kcat)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+rm -rf "$WORK" && mkdir -p "$WORK/www/small" "$WORK/nginx"
+source bench/common.sh
+
+echo "making the files (1 GiB, 256 MiB, $SMALL_FILES x 64 KiB) ..."
+head -c 1G /dev/urandom > "$WORK/www/1g.bin"
+head -c 256M /dev/urandom > "$WORK/www/256m.bin"
+for i in $(seq -w 1 "$SMALL_FILES"); do head -c 64K /dev/urandom > "$WORK/www/small/f$i.bin"; done
+(cd "$WORK/www" && sha256sum 1g.bin 256m.bin small/*.bin) > "$WORK/sums.txt"
+sum_of() { awk -v f="$1" '$2 == f {print $1}' "$WORK/sums.txt"; }
+
+cat > "$WORK/nginx/nginx.conf" <<EOF
+$([ "$(id -u)" = 0 ] && echo "user root;")
+daemon off;
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  server { listen 127.0.0.1:$PLAIN_PORT; root $WORK/www; }
+  server { listen 127.0.0.1:$SLOW_PORT; root $WORK/www; limit_rate 8m; }
+}
+EOF
+"$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" 2> "$WORK/nginx/stderr.log" &
+pids+=($!)
+java -cp "$CP" dev.downloader.testsupport.KafkaBroker $KAFKA_PORT "$WORK/kafka" > "$WORK/kafka.log" 2>&1 &
+pids+=($!)
+timeout 120 bash -c "until grep -q ready '$WORK/kafka.log'; do sleep 0.5; done" \
+  || { echo "broker failed to start:"; tail -5 "$WORK/kafka.log"; exit 1; }
+curl -fsS -o /dev/null "http://127.0.0.1:$PLAIN_PORT/256m.bin" -r 0-0 \
+  || { echo "nginx failed to start:"; cat "$WORK/nginx/stderr.log" "$WORK/nginx/error.log"; exit 1; }
+
+# every outcome, as "<record timestamp ms> <key> <value>", read from the start of both topics for the whole run
+for topic in downloads.results downloads.dlq; do
+  kcat -C -b localhost:$KAFKA_PORT -t $topic -o beginning -u -q -f '%T %k %s\n' > "$WORK/$topic.txt" 2>/dev/null &
+  pids+=($!)
+done
+outcomes_of() { cat "$WORK/downloads.results.txt" "$WORK/downloads.dlq.txt" | grep -E "^[0-9]+ $1( |-)" || true; }
+ms() { date +%s%3N; }
+
+start_service() {   # start_service <name> [-Dkey=value ...]: a fresh service, data dir and GC log per case
+  local name=$1; shift
+  rm -rf "$WORK/data"
+  java -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc-$name.log" \
+    -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="$WORK/data" \
+    -Ddownloader.origin.allow-private=true -Dquarkus.http.port=0 ${SERVICE_OPTS:-} "$@" \
+    -jar target/quarkus-app/quarkus-run.jar > "$WORK/service-$name.log" 2>&1 &
+  SERVICE=$!
+  pids+=($SERVICE)
+  until grep -q "started in" "$WORK/service-$name.log"; do
+    kill -0 $SERVICE 2>/dev/null || { echo "service failed to start:"; tail -20 "$WORK/service-$name.log"; exit 1; }
+    sleep 0.2
+  done
+  SERVICE_NAME=$name
+}
+stop_service() {
+  PEAK_RSS_MB=$(( $(awk '/VmHWM/ {print $2}' /proc/$SERVICE/status) / 1024 ))
+  HEAP_AFTER_GC=$(grep -oE '[0-9]+M->[0-9]+M' "$WORK/gc-$SERVICE_NAME.log" | cut -d'>' -f2 | tr -d M | sort -n | tail -1)
+  kill $SERVICE; wait $SERVICE 2>/dev/null || true
+}
+cpu_ticks() { awk '{print $14 + $15}' /proc/$SERVICE/stat; }
+TICKS=$(getconf CLK_TCK)
+
+# ours <tag> <requests file>: produces every request at once, waits for as many outcomes, checks that all
+# completed; appends "<ms from produce to the last outcome's timestamp> <CPU s>" to $WORK/times-<tag>
+ours() {
+  local tag=$1 requests=$2 n t0 c0 deadline
+  n=$(wc -l < "$requests")
+  t0=$(ms); c0=$(cpu_ticks)
+  kcat -P -b localhost:$KAFKA_PORT -t downloads.requests -K '|' < "$requests"
+  deadline=$(( $(date +%s) + TIMEOUT ))
+  until [ "$(outcomes_of "$tag" | wc -l)" -ge "$n" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "$tag: no outcome within $TIMEOUT s"; tail -5 "$WORK/service-$SERVICE_NAME.log"; exit 1; }
+    sleep 0.05
+  done
+  local done_ok last
+  done_ok=$(outcomes_of "$tag" | grep -c '"status":"COMPLETED"' || true)
+  [ "$done_ok" -eq "$n" ] || { echo "$tag: $done_ok of $n completed:"; outcomes_of "$tag" | grep -v COMPLETED | head -3; exit 1; }
+  last=$(outcomes_of "$tag" | awk '{print $1}' | sort -n | tail -1)
+  echo "$(( last - t0 )) $(echo "scale=2; ($(cpu_ticks) - $c0) / $TICKS" | bc)" >> "$WORK/times-${tag%-*}"
+}
+request() {   # request <id> <url> <target> <sha256> [connections]
+  echo "$1|{\"id\":\"$1\",\"url\":\"$2\",\"target\":\"$3\",\"overwrite\":true,\"checksum\":{\"algorithm\":\"SHA-256\",\"value\":\"$4\"}${5:+,\"connections\":$5}}"
+}
+same_bytes() {   # same_bytes <downloaded dir> <file under www>...: byte for byte, then removed
+  local dir=$1; shift
+  for f; do cmp -s "$dir/$(basename "$f")" "$WORK/www/$f" || { echo "$dir/$(basename "$f") differs from $f"; exit 1; }; done
+  rm -rf "$dir"
+}
+
+# other <tag> <command...>: a client run by /usr/bin/time; appends "<ms> <CPU s> <max RSS KiB>"
+other() {
+  local tag=$1; shift
+  rm -rf "$WORK/out" && mkdir -p "$WORK/out"
+  local t0; t0=$(ms)
+  /usr/bin/time -f '%U %S %M' -o "$WORK/time.txt" "$@" > "$WORK/client.log" 2>&1 \
+    || { echo "$tag failed:"; tail -5 "$WORK/client.log"; exit 1; }
+  local t1; t1=$(ms)
+  read -r user sys rss < "$WORK/time.txt"
+  echo "$(( t1 - t0 )) $(echo "$user + $sys" | bc) $rss" >> "$WORK/times-$tag"
+}
+ARIA=(aria2c -q --file-allocation=none --allow-overwrite=true --auto-file-renaming=false -d "$WORK/out")
+
+# figures: median and spread of column 1 (ms), median of column 2 (CPU s), max of column 3 (RSS KiB)
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+col() { awk -v c="$2" '{print $c}' "$WORK/times-$1"; }
+secs() { printf '%.2f' "$(echo "scale=3; $1 / 1000" | bc)"; }
+row() {   # row <case> <tool> <tag> <bytes or files> <unit: MiB/s|files/s> <reference tag or -> <rss MiB or -> <heap or ->
+  local med lo hi cpu rate ratio rss
+  med=$(col "$3" 1 | median); lo=$(col "$3" 1 | sort -n | head -1); hi=$(col "$3" 1 | sort -n | tail -1)
+  cpu=$(printf '%.2f' "$(col "$3" 2 | median)")
+  if [ "$5" = files/s ]; then rate=$(echo "$4 * 1000 / $med" | bc); else rate=$(echo "$4 * 1000 / $med / 1048576" | bc); fi
+  if [ "$6" = - ]; then ratio=-; else ratio=$(printf '%.2f' "$(echo "scale=3; $med / $(col "$6" 1 | median)" | bc)"); fi
+  rss=$7; [ "$rss" != from-time ] || rss=$(( $(col "$3" 3 | sort -n | tail -1) / 1024 ))
+  printf '| %s | %s | %s s | %s–%s s | %s %s | %s | %s MiB | %s | %s s |\n' "$1" "$2" "$(secs "$med")" "$(secs "$lo")" \
+    "$(secs "$hi")" "$rate" "$5" "$ratio" "$rss" "$8" "$cpu" >> "$WORK/table.md"
+}
+
+for case in $CASES; do
+  case $case in
+  throttled)   # 256 MiB, every connection limited to 8 MiB/s, 8 connections
+    URL=http://127.0.0.1:$SLOW_PORT/256m.bin
+    for r in $(seq "$RUNS"); do other aria2c-x8-throttled "${ARIA[@]}" -x8 -s8 -k1M "$URL"; done
+    start_service throttled
+    for r in $(seq "$RUNS"); do
+      request "throttled-$r" "$URL" "bench/throttled-$r/256m.bin" "$(sum_of 256m.bin)" 8 > "$WORK/requests.txt"
+      ours "throttled-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/throttled-$r" 256m.bin
+    done
+    stop_service
+    row "256 MiB, 8 MiB/s per connection, 8 connections" "service (SHA-256 verified)" throttled $((256 << 20)) MiB/s aria2c-x8-throttled "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
+    row "" "aria2c -x8" aria2c-x8-throttled $((256 << 20)) MiB/s - from-time -
+    ;;
+  big)         # 1 GiB unthrottled, 8 connections; curl is one connection
+    URL=http://127.0.0.1:$PLAIN_PORT/1g.bin
+    for r in $(seq "$RUNS"); do other aria2c-x8-big "${ARIA[@]}" -x8 -s8 -k1M "$URL"; done
+    for r in $(seq "$RUNS"); do other curl-big curl -fsS -o "$WORK/out/1g.bin" "$URL"; done
+    start_service big
+    for r in $(seq "$RUNS"); do
+      request "big-$r" "$URL" "bench/big-$r/1g.bin" "$(sum_of 1g.bin)" 8 > "$WORK/requests.txt"
+      ours "big-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/big-$r" 1g.bin
+    done
+    stop_service
+    row "1 GiB unthrottled, 8 connections" "service (SHA-256 verified)" big $((1 << 30)) MiB/s aria2c-x8-big "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
+    row "" "aria2c -x8" aria2c-x8-big $((1 << 30)) MiB/s - from-time -
+    row "" "curl (1 connection)" curl-big $((1 << 30)) MiB/s aria2c-x8-big from-time -
+    ;;
+  small)       # SMALL_FILES x 64 KiB, all requested at once
+    (cd "$WORK/www" && ls small) > "$WORK/small-names.txt"
+    awk -v u="http://127.0.0.1:$PLAIN_PORT/small/" '{print u $1 "\n  out=" $1}' "$WORK/small-names.txt" > "$WORK/aria2-list.txt"
+    awk -v u="http://127.0.0.1:$PLAIN_PORT/small/" -v d="$WORK/out/" '{print "url = \"" u $1 "\"\noutput = \"" d $1 "\""}' \
+      "$WORK/small-names.txt" > "$WORK/curl-list.txt"
+    for r in $(seq "$RUNS"); do other aria2c-j16-small "${ARIA[@]}" -j16 -i "$WORK/aria2-list.txt"; done
+    for r in $(seq "$RUNS"); do other curl-small curl -fsS -Z --parallel-max 16 -K "$WORK/curl-list.txt"; done
+    start_service small
+    for r in $(seq "$RUNS"); do
+      while read -r f; do
+        request "small-$r-$f" "http://127.0.0.1:$PLAIN_PORT/small/$f" "bench/small-$r/$f" "$(sum_of "small/$f")"
+      done < "$WORK/small-names.txt" > "$WORK/requests.txt"
+      ours "small-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/small-$r" $(sed 's|^|small/|' "$WORK/small-names.txt")
+    done
+    stop_service
+    row "$SMALL_FILES × 64 KiB, all requested at once" "service (SHA-256 verified)" small "$SMALL_FILES" files/s aria2c-j16-small "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
+    row "" "aria2c -j16" aria2c-j16-small "$SMALL_FILES" files/s - from-time -
+    row "" "curl -Z (16 at once)" curl-small "$SMALL_FILES" files/s aria2c-j16-small from-time -
+    ;;
+  wide)        # 256 MiB at 8 MiB/s per connection: 1, 16, 32 and 64 connections (the host cap raised to 64)
+    URL=http://127.0.0.1:$SLOW_PORT/256m.bin
+    for r in $(seq "$RUNS"); do other aria2c-x16-wide "${ARIA[@]}" -x16 -s16 -k1M "$URL"; done
+    start_service wide -Ddownloader.max-connections-per-host=64
+    for c in 1 16 32 64; do
+      for r in $(seq "$RUNS"); do
+        request "wide$c-$r" "$URL" "bench/wide$c-$r/256m.bin" "$(sum_of 256m.bin)" $c > "$WORK/requests.txt"
+        ours "wide$c-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/wide$c-$r" 256m.bin
+      done
+    done
+    stop_service
+    for c in 1 16 32 64; do
+      row "256 MiB, 8 MiB/s per connection, $c connections" "service (SHA-256 verified)" wide$c $((256 << 20)) MiB/s \
+        "$([ $c = 16 ] && echo aria2c-x16-wide || echo wide1)" "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
+    done
+    row "" "aria2c -x16" aria2c-x16-wide $((256 << 20)) MiB/s - from-time -
+    ;;
+  *) echo "unknown case $case"; exit 1 ;;
+  esac
+done
+
+echo
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1), $(aria2c --version | head -1), nginx on loopback; $RUNS runs each, service -Xmx$HEAP"
+echo
+echo "| case | tool | median | spread | rate | ratio | peak RSS | heap after GC | CPU per run |"
+echo "|---|---|---|---|---|---|---|---|---|"
+cat "$WORK/table.md"
+echo
+echo "ratio: median time over the reference's (aria2c in the same case; for 1, 32 and 64 connections, the service on 1"
+echo "connection, so its inverse is the speed-up). Service peak RSS and heap are over the whole case (all its runs)."
