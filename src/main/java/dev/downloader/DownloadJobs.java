@@ -103,8 +103,8 @@ public class DownloadJobs {
         String target = request.target() != null ? request.target() : defaultTarget(job);
         finisher.requireTargetFree(job, target);
         boolean ranged = probe.rangedPlanPossible();
-        long chunkSize = request.chunkSize() != null ? request.chunkSize() : config.chunkSize().asLongValue();
-        List<Chunk> chunks = ranged ? planner.plan(probe.size(), chunkSize) : planner.singleStream(probe.size());
+        List<Chunk> chunks = ranged ? planner.plan(probe.size(), chunkSizeFor(request, probe.size()))
+                : planner.singleStream(probe.size());
         int connections = ranged ? connectionsFor(request, chunks.size()) : 1;
         // one plan at a time: the space check counts what the downloads planned before this one still need
         synchronized (running) {
@@ -152,6 +152,16 @@ public class DownloadJobs {
         job.digest().advance(job.ledger(), job.part());
         LOG.infof("download %s: resumed with %d of %d bytes saved", job.id(), saved.receivedTotal(), then.size());
         return true;
+    }
+
+    /** The request's chunk size, else the default one, made smaller so that every connection asked for has work. */
+    private long chunkSizeFor(DownloadRequest request, long size) {
+        if (request.chunkSize() != null) {
+            return request.chunkSize();
+        }
+        int asked = request.connections() != null ? request.connections() : config.connections();
+        return ChunkPlanner.defaultChunkSize(size, config.chunkSize().asLongValue(), asked,
+                config.minChunkSize().asLongValue());
     }
 
     /** The request's connections (or the default), never more than the chunks to fetch: the result reports these. */
@@ -204,12 +214,14 @@ public class DownloadJobs {
     }
 
     /**
-     * A chunk's bytes are all written: the digest may pass it. The database learns it with the next progress save,
-     * after the bytes are synced.
+     * A chunk's bytes are all written: the digest passes it, hashing on over the done chunks that follow (read back
+     * from the file where their bytes came ahead of their turn). On the lane's own thread, so no download waits for
+     * another's hashing. The database learns it with the next progress save, after the bytes are synced.
      */
     public void chunkDone(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job,
             @ExchangeProperty(ChunkFetcher.CHUNK) Chunk chunk) {
         job.ledger().markDone(chunk.index());
+        job.digest().advance(job.ledger(), job.part());
     }
 
     /**

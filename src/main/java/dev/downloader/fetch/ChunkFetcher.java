@@ -15,6 +15,7 @@ import dev.downloader.DownloaderConfig;
 import dev.downloader.auth.Credentials;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkLedger;
+import dev.downloader.plan.InOrderDigest;
 import dev.downloader.plan.Sources;
 
 /**
@@ -170,7 +171,11 @@ public class ChunkFetcher {
             OffsetWriter.Allowance allowance = job.ranged()
                     ? (position, read) -> ledger.admit(chunk.index(), position, read)
                     : OffsetWriter.WHOLE_RANGE;
-            long written = writer.write(stream, job.part(), resumeAt, length, maxSize, allowance, bytes -> {
+            InOrderDigest digest = job.digest();
+            long written = writer.write(stream, job.part(), resumeAt, length, maxSize, allowance, (at, buffer) -> {
+                // the next bytes in file order are hashed now, not read back from the file later
+                digest.offer(chunk.start(), at, buffer, job.part());
+                int bytes = buffer.remaining();
                 ledger.addReceived(chunk.index(), bytes);
                 job.addTransferred(bytes);
                 source.received(bytes);

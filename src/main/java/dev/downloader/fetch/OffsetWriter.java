@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.function.LongConsumer;
 
 import dev.downloader.DownloadFailure;
 import dev.downloader.ErrorCode;
@@ -34,6 +33,12 @@ public final class OffsetWriter {
         int admit(long position, int read);
     }
 
+    /** Told of every buffer written: where it went in the file, and its bytes (read-only, valid during the call). */
+    @FunctionalInterface
+    public interface Written {
+        void wrote(long position, ByteBuffer bytes);
+    }
+
     /** Every byte of the asked range is written. */
     public static final Allowance WHOLE_RANGE = (position, read) -> read;
 
@@ -47,7 +52,7 @@ public final class OffsetWriter {
      * @throws DownloadFailure STORAGE when the file cannot be written, TOO_LARGE past {@code maxBytes}
      */
     public long write(InputStream body, FileChannel file, long position, long length, long maxBytes,
-            Allowance allowance, LongConsumer written) throws IOException {
+            Allowance allowance, Written written) throws IOException {
         byte[] bytes = new byte[bufferSize];
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         long total = 0;
@@ -77,7 +82,7 @@ public final class OffsetWriter {
                 throw new DownloadFailure(ErrorCode.STORAGE, "cannot write the part file: " + e.getMessage());
             }
             total += kept;
-            written.accept(kept);
+            written.wrote(at - kept, ByteBuffer.wrap(bytes, 0, kept).asReadOnlyBuffer());
             if (kept < read) {
                 break;
             }

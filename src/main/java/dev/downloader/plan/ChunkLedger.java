@@ -227,9 +227,14 @@ public final class ChunkLedger {
     }
 
     /** The done chunk that starts at {@code offset}, or null: the digest walks the file by offsets, not indexes. */
-    public synchronized Chunk doneChunkAt(long offset) {
-        Integer index = byStart.get(offset);
-        return index != null && done.get(index) ? chunks.get(index) : null;
+    /** The done chunk that holds the byte at {@code offset} (a stream of unknown length holds every offset). */
+    public synchronized Chunk doneChunkHolding(long offset) {
+        Map.Entry<Long, Integer> at = byStart.floorEntry(offset);
+        if (at == null || !done.get(at.getValue())) {
+            return null;
+        }
+        Chunk chunk = chunks.get(at.getValue());
+        return !chunk.lengthKnown() || offset <= chunk.end() ? chunk : null;
     }
 
     public synchronized boolean allDone() {

@@ -39,6 +39,15 @@ public final class ChunkPlanner {
         return chunks;
     }
 
+    /**
+     * The chunk size for a request that did not ask for one: the default, or less when the file is too small to give
+     * every connection a chunk of that size (never under {@code minChunkSize}). 64 connections on 256 MiB then fetch
+     * 64 ranges of 4 MiB, not 32 ranges of 8 MiB with half the connections idle.
+     */
+    public static long defaultChunkSize(long size, long defaultChunkSize, int connections, long minChunkSize) {
+        return Math.max(minChunkSize, Math.min(defaultChunkSize, ceilDiv(size, Math.max(1, connections))));
+    }
+
     /** One range for the whole stream: the plan when the origin cannot serve ranges or did not give a length. */
     public List<Chunk> singleStream(Long size) {
         long end = size == null ? Chunk.UNKNOWN_END : size - 1;

@@ -12,8 +12,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
- * The digests of a file whose chunks land out of order: they advance over the contiguous prefix of done chunks, reading
- * those bytes back from the file, so the checksum is ready when the last chunk lands and no chunk is held in memory.
+ * The digests of a file whose chunks land out of order. The bytes that continue the hashed prefix are hashed as they
+ * are written; the rest is read back from the file once the chunks before it are done. The checksum is ready when the
+ * last chunk lands, and no chunk is held in memory.
  * SHA-256 is always computed (the result reports it); the algorithm the request asked for is computed beside it.
  */
 @RegisterForReflection
@@ -56,14 +57,45 @@ public final class InOrderDigest {
         }
     }
 
+    /**
+     * Bytes a lane just wrote at {@code position} of its range, which starts at {@code rangeStart} and is on disk up
+     * to {@code position}: hashed at once when the hashed prefix has reached the range (what the lane wrote before
+     * that is read back first), so the file is read back only for what arrived ahead of its turn. Bytes written again
+     * by a retry are hashed once; a lane that finds the digest busy leaves its bytes to the read-back.
+     */
+    public void offer(long rangeStart, long position, ByteBuffer bytes, FileChannel file) {
+        long prefix = hashedBytes;
+        if (prefix < rangeStart || prefix >= position + bytes.remaining() || !lock.tryLock()) {
+            return;
+        }
+        try {
+            if (hashedBytes < position) {
+                readBack(file, position);
+            }
+            long skip = hashedBytes - position;
+            if (skip >= 0 && skip < bytes.remaining()) {
+                ByteBuffer fresh = bytes.duplicate();
+                fresh.position(fresh.position() + (int) skip);
+                update(fresh);
+            }
+        } catch (IOException e) {
+            // left to the read-back once the range is done, which reports a file that cannot be read
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** True when every chunk is done and hashed. */
     public boolean complete(ChunkLedger ledger) {
         return ledger.allDone() && nextToHash(ledger) == null;
     }
 
-    /** The done chunk at the end of the hashed prefix; never the one just hashed (a stream of unknown length may be empty). */
+    /**
+     * The done chunk the hashed prefix ends in (at its start, or inside it when its first bytes were hashed in flight);
+     * never the one just hashed (a stream of unknown length may be empty).
+     */
     private Chunk nextToHash(ChunkLedger ledger) {
-        Chunk next = ledger.doneChunkAt(hashedBytes);
+        Chunk next = ledger.doneChunkHolding(hashedBytes);
         return next == null || next.equals(hashedLast) ? null : next;
     }
 
@@ -82,26 +114,36 @@ public final class InOrderDigest {
 
     private void hash(Chunk chunk, FileChannel file) {
         try {
-            long end = chunk.lengthKnown() ? chunk.end() + 1 : file.size();
-            ByteBuffer buffer = ByteBuffer.allocate(READ_BUFFER);
-            long position = chunk.start();
-            while (position < end) {
-                buffer.clear().limit((int) Math.min(READ_BUFFER, end - position));
-                int read = file.read(buffer, position);
-                if (read < 0) {
-                    throw new IOException("file ends at " + position + " before the chunk's end " + end);
-                }
-                buffer.flip();
-                sha256.update(buffer.duplicate());
-                if (requested != null) {
-                    requested.update(buffer);
-                }
-                position += read;
-                hashedBytes += read;
-            }
+            readBack(file, chunk.lengthKnown() ? chunk.end() + 1 : file.size());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Under the lock: hashes the file from the end of the hashed prefix up to {@code end}. */
+    private void readBack(FileChannel file, long end) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(READ_BUFFER);
+        long position = hashedBytes;
+        while (position < end) {
+            buffer.clear().limit((int) Math.min(READ_BUFFER, end - position));
+            int read = file.read(buffer, position);
+            if (read < 0) {
+                throw new IOException("file ends at " + position + " before " + end);
+            }
+            buffer.flip();
+            update(buffer);
+            position += read;
+        }
+    }
+
+    /** Under the lock: the bytes that follow the hashed prefix. */
+    private void update(ByteBuffer bytes) {
+        int length = bytes.remaining();
+        if (requested != null) {
+            requested.update(bytes.duplicate());
+        }
+        sha256.update(bytes);
+        hashedBytes += length;
     }
 
     private static String hex(MessageDigest digest) {

@@ -34,7 +34,8 @@ class OffsetWriterTest {
         byte[] body = bytes(3000, (byte) 7);
         AtomicLong reported = new AtomicLong();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            long written = writer.write(new ByteArrayInputStream(body), channel, 5000, 3000, 0, OffsetWriter.WHOLE_RANGE, reported::addAndGet);
+            long written = writer.write(new ByteArrayInputStream(body), channel, 5000, 3000, 0, OffsetWriter.WHOLE_RANGE,
+                    (at, bytes) -> reported.addAndGet(bytes.remaining()));
             assertEquals(3000, written);
         }
         assertEquals(3000, reported.get());
@@ -49,7 +50,8 @@ class OffsetWriterTest {
     void readsNoFurtherThanTheRangeEvenWhenTheStreamHasMore() throws Exception {
         Path file = dir.resolve("part");
         try (FileChannel channel = open(file); InputStream in = new ByteArrayInputStream(bytes(5000, (byte) 1))) {
-            assertEquals(2500, writer.write(in, channel, 0, 2500, 0, OffsetWriter.WHOLE_RANGE, n -> { }));
+            assertEquals(2500, writer.write(in, channel, 0, 2500, 0, OffsetWriter.WHOLE_RANGE,
+                (at, bytes) -> { }));
             assertEquals(2500, in.available(), "the rest of the stream was left unread");
         }
         assertEquals(2500, Files.size(file));
@@ -60,7 +62,8 @@ class OffsetWriterTest {
         AtomicLong reported = new AtomicLong();
         try (FileChannel channel = open(dir.resolve("part"))) {
             IOException e = assertThrows(IOException.class, () -> writer.write(
-                    new ByteArrayInputStream(bytes(1500, (byte) 2)), channel, 0, 4000, 0, OffsetWriter.WHOLE_RANGE, reported::addAndGet));
+                    new ByteArrayInputStream(bytes(1500, (byte) 2)), channel, 0, 4000, 0, OffsetWriter.WHOLE_RANGE,
+                    (at, bytes) -> reported.addAndGet(bytes.remaining())));
             assertTrue(e.getMessage().contains("1500 of 4000"), e.getMessage());
         }
         assertEquals(1500, reported.get(), "the bytes on disk are reported, so a retry resumes after them");
@@ -70,10 +73,12 @@ class OffsetWriterTest {
     void aStreamOfUnknownLengthIsReadToItsEndWithinTheMaximum() throws Exception {
         try (FileChannel channel = open(dir.resolve("part"))) {
             assertEquals(3333, writer.write(new ByteArrayInputStream(bytes(3333, (byte) 3)), channel, 0,
-                    OffsetWriter.TO_END_OF_STREAM, 0, OffsetWriter.WHOLE_RANGE, n -> { }));
+                    OffsetWriter.TO_END_OF_STREAM, 0, OffsetWriter.WHOLE_RANGE,
+                (at, bytes) -> { }));
             DownloadFailure tooLarge = assertThrows(DownloadFailure.class, () -> writer.write(
                     new ByteArrayInputStream(bytes(3333, (byte) 3)), channel, 0, OffsetWriter.TO_END_OF_STREAM, 2000,
-                    OffsetWriter.WHOLE_RANGE, n -> { }));
+                    OffsetWriter.WHOLE_RANGE,
+                (at, bytes) -> { }));
             assertEquals("TOO_LARGE", tooLarge.code());
         }
     }
@@ -83,7 +88,8 @@ class OffsetWriterTest {
         FileChannel closed = open(dir.resolve("part"));
         closed.close();
         DownloadFailure failure = assertThrows(DownloadFailure.class, () -> writer.write(
-                new ByteArrayInputStream(bytes(10, (byte) 4)), closed, 0, 10, 0, OffsetWriter.WHOLE_RANGE, n -> { }));
+                new ByteArrayInputStream(bytes(10, (byte) 4)), closed, 0, 10, 0, OffsetWriter.WHOLE_RANGE,
+                (at, bytes) -> { }));
         assertEquals("STORAGE", failure.code());
     }
 

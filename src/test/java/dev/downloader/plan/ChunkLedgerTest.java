@@ -193,7 +193,7 @@ class ChunkLedgerTest {
         ledger.markDone(2);
         assertTrue(ledger.allDone());
         assertEquals(1000, ledger.receivedTotal());
-        assertEquals(ledger.chunk(2), ledger.doneChunkAt(20), "the digest finds the new piece by its offset");
+        assertEquals(ledger.chunk(2), ledger.doneChunkHolding(20), "the digest finds the new piece by its offset");
     }
 
     @Test

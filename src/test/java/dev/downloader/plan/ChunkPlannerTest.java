@@ -61,4 +61,19 @@ class ChunkPlannerTest {
         assertThrows(IllegalArgumentException.class, () -> planner.plan(0, 10));
         assertThrows(IllegalArgumentException.class, () -> planner.plan(10, 0));
     }
+
+    @Test
+    void everyAskedConnectionGetsAChunkWhenTheFileIsSmall() {
+        long mib = 1 << 20;
+        assertEquals(4 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 64, 64 << 10));
+        assertEquals(64, planner.plan(256 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 64, 64 << 10)).size());
+    }
+
+    @Test
+    void theDefaultChunkSizeStaysForBigFilesAndTheMinimumForTinyOnes() {
+        long mib = 1 << 20;
+        assertEquals(8 * mib, ChunkPlanner.defaultChunkSize(1024 * mib, 8 * mib, 8, 64 << 10));
+        assertEquals(64 << 10, ChunkPlanner.defaultChunkSize(100_000, 8 * mib, 16, 64 << 10));
+        assertEquals(8 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 0, 64 << 10));
+    }
 }
