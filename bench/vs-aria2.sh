@@ -2,7 +2,7 @@
 # The service against aria2c (and curl) on one nginx origin, in one run: every case end to end through Kafka
 # (request produced -> outcome record), the others fetching the same files from the same nginx.
 # Installs what it lacks from Debian (nginx-light, aria2, kcat, time); needs a JDK and Maven.
-# Usage: bench/vs-aria2.sh            RUNS=3 CASES="throttled big small wide" HEAP=256m by default
+# Usage: bench/vs-aria2.sh            RUNS=3 CASES="throttled big small wide" HEAP=256m DB=h2 by default
 #        CASES=small RUNS=5 SERVICE_OPTS="-Ddownloader.max-active-downloads=8" bench/vs-aria2.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,16 +75,29 @@ done
 outcomes_of() { cat "$WORK/downloads.results.txt" "$WORK/downloads.dlq.txt" | grep -E "^[0-9]+ $1( |-)" || true; }
 ms() { date +%s%3N; }
 
+# DB=postgresql: the service keeps its state in a schema of its own on PostgreSQL (PG_URL, PG_USER), not in H2
+PG_URL=${PG_URL:-jdbc:postgresql://127.0.0.1:5432/test}
+PG_USER=${PG_USER:-postgres}
+database_opts() {
+  [ "${DB:-h2}" = postgresql ] || return 0
+  local schema="bench_$1_$$"
+  echo "-Dquarkus.datasource.active=false -Dquarkus.datasource.postgresql.jdbc.url=$PG_URL?currentSchema=$schema"
+  echo "-Dquarkus.datasource.postgresql.username=$PG_USER -Dquarkus.datasource.postgresql.password="
+  echo "-Dquarkus.flyway.postgresql.schemas=$schema"
+  echo "$schema" >> "$WORK/schemas.txt"
+}
+
 start_service() {   # start_service <name> [-Dkey=value ...]: a fresh service, data dir and GC log per case
   local name=$1; shift
   rm -rf "$WORK/data"
-  java -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc-$name.log" \
+  # shellcheck disable=SC2046
+  java -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc-$name.log" $(database_opts "$name") \
     -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="$WORK/data" \
     -Ddownloader.origin.allow-private=true -Dquarkus.http.port=0 ${SERVICE_OPTS:-} "$@" \
     -jar target/quarkus-app/quarkus-run.jar > "$WORK/service-$name.log" 2>&1 &
   SERVICE=$!
   pids+=($SERVICE)
-  until grep -q "started in" "$WORK/service-$name.log"; do
+  until grep -qs "started in" "$WORK/service-$name.log"; do
     kill -0 $SERVICE 2>/dev/null || { echo "service failed to start:"; tail -20 "$WORK/service-$name.log"; exit 1; }
     sleep 0.2
   done
@@ -118,6 +131,13 @@ ours() {
 }
 request() {   # request <id> <url> <target> <sha256> [connections]
   echo "$1|{\"id\":\"$1\",\"url\":\"$2\",\"target\":\"$3\",\"overwrite\":true,\"checksum\":{\"algorithm\":\"SHA-256\",\"value\":\"$4\"}${5:+,\"connections\":$5}}"
+}
+one_file() {   # one_file <tag> <url> <file under www> <connections>: RUNS downloads of it by the running service
+  local tag=$1 url=$2 file=$3 connections=$4 r
+  for r in $(seq "$RUNS"); do
+    request "$tag-$r" "$url" "bench/$tag-$r/$file" "$(sum_of "$file")" "$connections" > "$WORK/requests.txt"
+    ours "$tag-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/$tag-$r" "$file"
+  done
 }
 same_bytes() {   # same_bytes <downloaded dir> <file under www>...: byte for byte, then removed
   local dir=$1; shift
@@ -159,10 +179,7 @@ for case in $CASES; do
     URL=http://127.0.0.1:$SLOW_PORT/256m.bin
     for r in $(seq "$RUNS"); do other aria2c-x8-throttled "${ARIA[@]}" -x8 -s8 -k1M "$URL"; done
     start_service throttled
-    for r in $(seq "$RUNS"); do
-      request "throttled-$r" "$URL" "bench/throttled-$r/256m.bin" "$(sum_of 256m.bin)" 8 > "$WORK/requests.txt"
-      ours "throttled-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/throttled-$r" 256m.bin
-    done
+    one_file throttled "$URL" 256m.bin 8
     stop_service
     row "256 MiB, 8 MiB/s per connection, 8 connections" "service (SHA-256 verified)" throttled $((256 << 20)) MiB/s aria2c-x8-throttled "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
     row "" "aria2c -x8" aria2c-x8-throttled $((256 << 20)) MiB/s - from-time -
@@ -172,10 +189,7 @@ for case in $CASES; do
     for r in $(seq "$RUNS"); do other aria2c-x8-big "${ARIA[@]}" -x8 -s8 -k1M "$URL"; done
     for r in $(seq "$RUNS"); do other curl-big curl -fsS -o "$WORK/out/1g.bin" "$URL"; done
     start_service big
-    for r in $(seq "$RUNS"); do
-      request "big-$r" "$URL" "bench/big-$r/1g.bin" "$(sum_of 1g.bin)" 8 > "$WORK/requests.txt"
-      ours "big-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/big-$r" 1g.bin
-    done
+    one_file big "$URL" 1g.bin 8
     stop_service
     row "1 GiB unthrottled, 8 connections" "service (SHA-256 verified)" big $((1 << 30)) MiB/s aria2c-x8-big "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
     row "" "aria2c -x8" aria2c-x8-big $((1 << 30)) MiB/s - from-time -
@@ -204,12 +218,7 @@ for case in $CASES; do
     URL=http://127.0.0.1:$SLOW_PORT/256m.bin
     for r in $(seq "$RUNS"); do other aria2c-x16-wide "${ARIA[@]}" -x16 -s16 -k1M "$URL"; done
     start_service wide -Ddownloader.max-connections-per-host=64
-    for c in 1 16 32 64; do
-      for r in $(seq "$RUNS"); do
-        request "wide$c-$r" "$URL" "bench/wide$c-$r/256m.bin" "$(sum_of 256m.bin)" $c > "$WORK/requests.txt"
-        ours "wide$c-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/wide$c-$r" 256m.bin
-      done
-    done
+    for c in 1 16 32 64; do one_file "wide$c" "$URL" 256m.bin $c; done
     stop_service
     for c in 1 16 32 64; do
       row "256 MiB, 8 MiB/s per connection, $c connections" "service (SHA-256 verified)" wide$c $((256 << 20)) MiB/s \
@@ -221,7 +230,13 @@ for case in $CASES; do
   esac
 done
 
+if [ -s "$WORK/schemas.txt" ] && command -v psql > /dev/null; then
+  while read -r schema; do
+    psql -q -h 127.0.0.1 -U "$PG_USER" -d test -c "DROP SCHEMA IF EXISTS $schema CASCADE" || true
+  done < "$WORK/schemas.txt"
+fi
 echo
+echo "database: ${DB:-h2}"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1), $(aria2c --version | head -1), nginx on loopback; $RUNS runs each, service -Xmx$HEAP"
 echo
 echo "| case | tool | median | spread | rate | ratio | peak RSS | heap after GC | CPU per run |"
