@@ -111,7 +111,15 @@ public class DownloadJobs {
             FileChannel part = openPart(job, probe.size(), ranged);
             job.fetchPlan(target, partFileOf(job), part, chunks, ranged, connections, tail);
         }
-        store.savePlan(job.id(), job.url(), probe, ranged, chunks, target);
+        if (resumable(job)) {
+            store.savePlan(job.id(), job.url(), probe, ranged, chunks, target);
+        }
+    }
+
+    /** A ranged download of a file not smaller than downloader.resume.min-size: its plan and progress are saved. */
+    private boolean resumable(DownloadJob job) {
+        Long size = job.probe().size();
+        return job.ranged() && size != null && size >= config.resume().minSize().asLongValue();
     }
 
     /**
@@ -242,8 +250,9 @@ public class DownloadJobs {
     private void saveProgress(DownloadJob job) throws IOException, SQLException {
         synchronized (job) {
             ChunkLedger ledger = job.ledger();
-            // nothing planned yet, one stream (never resumed), or ended: end() closes the file under this lock
-            if (ledger == null || !job.ranged() || !job.part().isOpen()) {
+            // nothing planned yet, not resumable (one stream, or a small file), or ended: end() closes the file
+            // under this lock
+            if (ledger == null || !resumable(job) || !job.part().isOpen()) {
                 return;
             }
             // counted before the sync, so every byte counted is on disk when it is recorded

@@ -146,6 +146,12 @@ public interface DownloaderConfig {
         /** What a resumed download does when the file changed at the origin while it was stopped. */
         OnOriginChange onOriginChange();
 
+        /**
+         * Files smaller than this are fetched again after a crash instead of resumed: neither their plan nor their
+         * progress is written to the database, which saves a transaction per file in floods of small files.
+         */
+        MemorySize minSize();
+
         enum OnOriginChange {
             RESTART,
             FAIL
