@@ -226,8 +226,10 @@ public final class ChunkLedger {
         return done.get(index);
     }
 
-    /** The done chunk that starts at {@code offset}, or null: the digest walks the file by offsets, not indexes. */
-    /** The done chunk that holds the byte at {@code offset} (a stream of unknown length holds every offset). */
+    /**
+     * The done chunk that holds the byte at {@code offset} (a stream of unknown length holds every offset), or null:
+     * the digest walks the file by offsets, not indexes.
+     */
     public synchronized Chunk doneChunkHolding(long offset) {
         Map.Entry<Long, Integer> at = byStart.floorEntry(offset);
         if (at == null || !done.get(at.getValue())) {
