@@ -20,16 +20,7 @@ pids+=($!)
 timeout 120 bash -c "until grep -q ready '$WORK/kafka.log' && grep -q serving '$WORK/origin.log'; do sleep 0.5; done" \
   || { echo "broker or origin failed to start:"; tail -5 "$WORK/kafka.log" "$WORK/origin.log"; exit 1; }
 
-java -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc.log" \
-  -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="$WORK/data" \
-  -Ddownloader.origin.allow-private=true -Dquarkus.http.port=0 \
-  -jar target/quarkus-app/quarkus-run.jar > "$WORK/service.log" 2>&1 &
-SERVICE=$!
-pids+=($SERVICE)
-until grep -q "started in" "$WORK/service.log"; do
-  kill -0 $SERVICE 2>/dev/null || { echo "service failed to start:"; tail -20 "$WORK/service.log"; exit 1; }
-  sleep 0.5
-done
+start_service "$WORK/service.log" -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc.log"
 
 START=$(date +%s.%N)
 echo "{\"id\":\"bench-1\",\"url\":\"http://127.0.0.1:$ORIGIN_PORT/file.bin\",\"checksum\":{\"algorithm\":\"SHA-256\",\"value\":\"$EXPECTED\"}}" \

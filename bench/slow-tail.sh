@@ -24,13 +24,8 @@ java -Xmx256m -cp "$CP" dev.downloader.testsupport.TestOrigin "$WORK/source.bin"
 pids+=($!)
 timeout 120 bash -c "until grep -q ready '$WORK/kafka.log' && grep -q serving '$WORK/origin.log'; do sleep 0.5; done"
 
-java -Xmx256m ${SERVICE_OPTS:-} -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="$WORK/data" \
-  -Ddownloader.origin.allow-private=true -Dquarkus.http.port=0 \
-  -jar target/quarkus-app/quarkus-run.jar > "$WORK/service.log" 2>&1 &
-SERVICE=$!
-pids+=($SERVICE)
-timeout 120 bash -c "until grep -q 'started in' '$WORK/service.log'; do kill -0 $SERVICE || exit 1; sleep 0.5; done" \
-  || { echo "service failed to start:"; tail -20 "$WORK/service.log"; exit 1; }
+# shellcheck disable=SC2086
+start_service "$WORK/service.log" -Xmx256m ${SERVICE_OPTS:-}
 curl -s "http://127.0.0.1:$ORIGIN_PORT/timeline" > /dev/null
 
 outcome() { kcat -C -b localhost:$KAFKA_PORT -t "$1" -o beginning -e -q 2>/dev/null | grep "\"$2\"" || true; }

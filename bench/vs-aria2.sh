@@ -87,20 +87,12 @@ database_opts() {
   echo "$schema" >> "$WORK/schemas.txt"
 }
 
-start_service() {   # start_service <name> [-Dkey=value ...]: a fresh service, data dir and GC log per case
+start_case_service() {   # start_case_service <name> [-Dkey=value ...]: a fresh service, data dir and GC log per case
   local name=$1; shift
   rm -rf "$WORK/data"
-  # shellcheck disable=SC2046
-  java -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc-$name.log" $(database_opts "$name") \
-    -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="$WORK/data" \
-    -Ddownloader.origin.allow-private=true -Dquarkus.http.port=0 ${SERVICE_OPTS:-} "$@" \
-    -jar target/quarkus-app/quarkus-run.jar > "$WORK/service-$name.log" 2>&1 &
-  SERVICE=$!
-  pids+=($SERVICE)
-  until grep -qs "started in" "$WORK/service-$name.log"; do
-    kill -0 $SERVICE 2>/dev/null || { echo "service failed to start:"; tail -20 "$WORK/service-$name.log"; exit 1; }
-    sleep 0.2
-  done
+  # shellcheck disable=SC2046,SC2086
+  start_service "$WORK/service-$name.log" -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc-$name.log" $(database_opts "$name") \
+    ${SERVICE_OPTS:-} "$@"
   SERVICE_NAME=$name
 }
 stop_service() {
@@ -178,7 +170,7 @@ for case in $CASES; do
   throttled)   # 256 MiB, every connection limited to 8 MiB/s, 8 connections
     URL=http://127.0.0.1:$SLOW_PORT/256m.bin
     for r in $(seq "$RUNS"); do other aria2c-x8-throttled "${ARIA[@]}" -x8 -s8 -k1M "$URL"; done
-    start_service throttled
+    start_case_service throttled
     one_file throttled "$URL" 256m.bin 8
     stop_service
     row "256 MiB, 8 MiB/s per connection, 8 connections" "service (SHA-256 verified)" throttled $((256 << 20)) MiB/s aria2c-x8-throttled "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
@@ -188,7 +180,7 @@ for case in $CASES; do
     URL=http://127.0.0.1:$PLAIN_PORT/1g.bin
     for r in $(seq "$RUNS"); do other aria2c-x8-big "${ARIA[@]}" -x8 -s8 -k1M "$URL"; done
     for r in $(seq "$RUNS"); do other curl-big curl -fsS -o "$WORK/out/1g.bin" "$URL"; done
-    start_service big
+    start_case_service big
     one_file big "$URL" 1g.bin 8
     stop_service
     row "1 GiB unthrottled, 8 connections" "service (SHA-256 verified)" big $((1 << 30)) MiB/s aria2c-x8-big "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
@@ -202,7 +194,7 @@ for case in $CASES; do
       "$WORK/small-names.txt" > "$WORK/curl-list.txt"
     for r in $(seq "$RUNS"); do other aria2c-j16-small "${ARIA[@]}" -j16 -i "$WORK/aria2-list.txt"; done
     for r in $(seq "$RUNS"); do other curl-small curl -fsS -Z --parallel-max 16 -K "$WORK/curl-list.txt"; done
-    start_service small
+    start_case_service small
     for r in $(seq "$RUNS"); do
       while read -r f; do
         request "small-$r-$f" "http://127.0.0.1:$PLAIN_PORT/small/$f" "bench/small-$r/$f" "$(sum_of "small/$f")"
@@ -217,7 +209,7 @@ for case in $CASES; do
   wide)        # 256 MiB at 8 MiB/s per connection: 1, 16, 32 and 64 connections (the host cap raised to 64)
     URL=http://127.0.0.1:$SLOW_PORT/256m.bin
     for r in $(seq "$RUNS"); do other aria2c-x16-wide "${ARIA[@]}" -x16 -s16 -k1M "$URL"; done
-    start_service wide -Ddownloader.max-connections-per-host=64
+    start_case_service wide -Ddownloader.max-connections-per-host=64
     for c in 1 16 32 64; do one_file "wide$c" "$URL" 256m.bin $c; done
     stop_service
     for c in 1 16 32 64; do
