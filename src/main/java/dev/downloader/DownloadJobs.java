@@ -167,15 +167,17 @@ public class DownloadJobs {
         if (request.chunkSize() != null) {
             return request.chunkSize();
         }
-        int asked = request.connections() != null ? request.connections() : config.connections();
-        return ChunkPlanner.defaultChunkSize(size, config.chunkSize().asLongValue(), asked,
+        return ChunkPlanner.defaultChunkSize(size, config.chunkSize().asLongValue(), askedConnections(request),
                 config.minChunkSize().asLongValue());
     }
 
     /** The request's connections (or the default), never more than the chunks to fetch: the result reports these. */
     private int connectionsFor(DownloadRequest request, int chunks) {
-        int asked = request.connections() != null ? request.connections() : config.connections();
-        return Math.min(asked, chunks);
+        return Math.min(askedConnections(request), chunks);
+    }
+
+    private int askedConnections(DownloadRequest request) {
+        return request.connections() != null ? request.connections() : config.connections();
     }
 
     /** The origin did not serve a range as asked: start over as one stream, never keeping bytes of the ranged try. */
