@@ -84,6 +84,11 @@ public final class ServiceProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** The lines logged at ERROR: empty when every failure was an expected one. */
+    public List<String> errorLines() throws IOException {
+        return log().lines().filter(line -> line.contains(" ERROR [")).toList();
+    }
+
     /** Stops it as a user would (SIGTERM), so it leaves its consumer group at once. */
     @Override
     public void close() throws InterruptedException {
