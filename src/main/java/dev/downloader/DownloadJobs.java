@@ -203,6 +203,11 @@ public class DownloadJobs {
         return claimed;
     }
 
+    /** The downloads running on this node now. */
+    public int activeCount() {
+        return running.size();
+    }
+
     /** The heartbeat of the downloads this process claimed and has not ended: only these stay fresh. */
     public int heartbeat() throws SQLException {
         return store.heartbeat(List.copyOf(owned));

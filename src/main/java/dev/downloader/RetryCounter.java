@@ -13,6 +13,7 @@ import dev.downloader.fetch.MirrorFailed;
 import dev.downloader.fetch.OriginHosts;
 import dev.downloader.fetch.RetryableStatus;
 import dev.downloader.plan.Sources;
+import dev.downloader.watch.DownloadMetrics;
 
 /**
  * Runs before each redelivery to an origin: counts it for the result's {@code retries}, tells the host's breaker of a
@@ -23,9 +24,11 @@ import dev.downloader.plan.Sources;
 public class RetryCounter implements Processor {
 
     private final OriginHosts hosts;
+    private final DownloadMetrics metrics;
 
-    public RetryCounter(OriginHosts hosts) {
+    public RetryCounter(OriginHosts hosts, DownloadMetrics metrics) {
         this.hosts = hosts;
+        this.metrics = metrics;
     }
 
     @Override
@@ -36,6 +39,7 @@ public class RetryCounter implements Processor {
         }
         job.countRetry();
         Object caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT);
+        metrics.retried(caught);
         Sources.Source source = exchange.getProperty(ChunkFetcher.SOURCE, Sources.Source.class);
         URI called = source != null ? source.url() : job.url();
         if (!(caught instanceof RetryableStatus) && !(caught instanceof MirrorFailed)) {

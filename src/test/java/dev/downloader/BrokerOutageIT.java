@@ -74,8 +74,12 @@ class BrokerOutageIT {
                     + origin.url("/outage/file.bin") + "\", \"target\": \"raw/outage.bin\", \"connections\": 4,"
                     + " \"chunkSize\": 1048576}").getBytes(StandardCharsets.UTF_8));
             await().atMost(Duration.ofSeconds(60)).until(() -> served.bytesSent.get() >= content.length / 4);
+            assertEquals(200, first.httpStatus("/q/health/ready"), "ready while the broker is up");
             broker.close();
             outageStarted = System.nanoTime();
+            // not ready without a broker (a load balancer stops sending it work), yet alive: nothing to restart
+            await().atMost(Duration.ofSeconds(30)).until(() -> first.httpStatus("/q/health/ready") == 503);
+            assertEquals(200, first.httpStatus("/q/health/live"));
             // the download finishes and its outcome is recorded, with no broker to publish it to
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(data.resolve("raw/outage.bin")));
             Thread.sleep(2000);

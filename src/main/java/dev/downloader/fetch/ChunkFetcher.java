@@ -17,6 +17,7 @@ import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkLedger;
 import dev.downloader.plan.InOrderDigest;
 import dev.downloader.plan.Sources;
+import dev.downloader.watch.DownloadMetrics;
 
 /**
  * One range message's two ends around the HTTP call: the request (Range from the first byte not yet on disk, If-Range
@@ -29,6 +30,7 @@ public class ChunkFetcher {
     /** The exchange property holding the range message's chunk once its body is the response. */
     public static final String CHUNK = "chunk";
     private static final String RESUME_AT = "chunkResumeAt";
+    private static final String SENT_AT = "chunkSentAt";
     /** The exchange property holding the source the range message's current try goes to. */
     public static final String SOURCE = "chunkSource";
 
@@ -36,13 +38,15 @@ public class ChunkFetcher {
     private final Credentials credentials;
     private final OriginHosts hosts;
     private final Bandwidth bandwidth;
+    private final DownloadMetrics metrics;
     private final long maxSize;
     private final long minBytesPerSecond;
     private final long stallWindowMs;
 
     public ChunkFetcher(OffsetWriter writer, Credentials credentials, OriginHosts hosts, Bandwidth bandwidth,
-            DownloaderConfig config) {
+            DownloaderConfig config, DownloadMetrics metrics) {
         this.writer = writer;
+        this.metrics = metrics;
         this.credentials = credentials;
         this.hosts = hosts;
         this.bandwidth = bandwidth;
@@ -76,6 +80,7 @@ public class ChunkFetcher {
         exchange.setProperty(CHUNK, chunk);
         exchange.setProperty(RESUME_AT, resumeAt);
         exchange.setProperty(SOURCE, source);
+        exchange.setProperty(SENT_AT, System.nanoTime());
         Message in = exchange.getIn();
         OriginRequest.prepare(in, "GET", job, source.url(), credentials, hosts);
         if (job.ranged()) {
@@ -125,6 +130,7 @@ public class ChunkFetcher {
         exchange.removeProperty(CHUNK);
         exchange.removeProperty(RESUME_AT);
         exchange.removeProperty(SOURCE);
+        exchange.removeProperty(SENT_AT);
     }
 
     /**
@@ -144,6 +150,7 @@ public class ChunkFetcher {
         Message in = exchange.getIn();
         Sources.Source source = exchange.getProperty(SOURCE, Sources.Source.class);
         Object body = in.getBody();
+        String host = OriginHosts.key(source.url());
         boolean complete = false;
         try {
             int status = OriginRequest.status(in);
@@ -182,6 +189,7 @@ public class ChunkFetcher {
                 job.requireNotStopped();
                 stall.arrived(bytes);
                 bandwidth.received(bytes);
+                metrics.received(host, bytes);
             });
             // a range cut short by the tail leaves the rest of its body unread: the connection is dropped, not drained
             complete = length == OffsetWriter.TO_END_OF_STREAM || written == length;
@@ -193,6 +201,7 @@ public class ChunkFetcher {
             }
             // the stream is spent: nothing downstream (stream caching included) may touch it again
             in.setBody(chunk);
+            metrics.chunkFetched(host, System.nanoTime() - exchange.getProperty(SENT_AT, Long.class), complete);
         }
     }
 }

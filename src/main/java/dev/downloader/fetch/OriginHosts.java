@@ -19,6 +19,7 @@ import org.jboss.logging.Logger;
 
 import dev.downloader.DownloadJob;
 import dev.downloader.DownloaderConfig;
+import dev.downloader.watch.DownloadMetrics;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.faulttolerance.api.Guard;
 
@@ -43,8 +44,10 @@ public class OriginHosts {
     private final DownloaderConfig.Host config;
     private final int maxConnections;
     private final Map<String, Host> hosts = new ConcurrentHashMap<>();
+    private final DownloadMetrics metrics;
 
-    public OriginHosts(DownloaderConfig config) {
+    public OriginHosts(DownloaderConfig config, DownloadMetrics metrics) {
+        this.metrics = metrics;
         this.config = config.host();
         this.maxConnections = config.maxConnectionsPerHost();
     }
@@ -142,10 +145,12 @@ public class OriginHosts {
             if (!connections.tryAcquire(timeout.toMilliseconds(), TimeUnit.MILLISECONDS)) {
                 throw new TimeoutException("no connection to " + key + " free within " + timeout);
             }
+            metrics.connections(key, 1);
         }
 
         void release() {
             connections.release();
+            metrics.connections(key, -1);
         }
 
         /** Multiplicative decrease, at most once per interval: the 429s of one burst count once. */
@@ -242,7 +247,8 @@ public class OriginHosts {
         return hosts.computeIfAbsent(key, Host::new);
     }
 
-    private static String key(URI url) {
+    /** How a host is named in its budget, its log lines and its metrics: {@code host:port}. */
+    public static String key(URI url) {
         return key(url.getScheme(), url.getHost(), url.getPort());
     }
 

@@ -37,6 +37,7 @@ import dev.downloader.fetch.RetryableStatus;
 import dev.downloader.fetch.StalledRange;
 import dev.downloader.state.Source;
 import dev.downloader.state.StoredDownload;
+import dev.downloader.watch.DownloadMetrics;
 
 /** Writes the two messages a request ends as (DESIGN §3): a result, or a dead-letter record. */
 @ApplicationScoped
@@ -56,9 +57,11 @@ public class Outcomes {
     private final ObjectMapper mapper;
     private final DownloaderConfig.Topic topics;
     private final Clock clock;
+    private final DownloadMetrics metrics;
 
-    public Outcomes(ObjectMapper mapper, DownloaderConfig config) {
+    public Outcomes(ObjectMapper mapper, DownloaderConfig config, DownloadMetrics metrics) {
         this.mapper = mapper;
+        this.metrics = metrics;
         this.topics = config.topic();
         this.clock = Clock.systemUTC();
     }
@@ -102,6 +105,7 @@ public class Outcomes {
                 }
             }
         }
+        metrics.outcome(COMPLETED, null);
         return new Outcome(job.id(), job.id(), COMPLETED, topics.results(), write(result));
     }
 
@@ -224,6 +228,7 @@ public class Outcomes {
     }
 
     private ObjectNode deadLetter(String id, ErrorInfo error, int attempts, Source source) {
+        metrics.outcome(FAILED, error.code());
         ObjectNode letter = mapper.createObjectNode().put("id", id).put("status", FAILED);
         // a message may quote an origin's Location or a broken URL: never with its user-info
         ObjectNode e = letter.putObject("error").put("code", error.code())

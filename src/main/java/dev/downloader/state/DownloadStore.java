@@ -20,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -561,5 +562,22 @@ public class DownloadStore {
             }
             return alive;
         }
+    }
+
+    /** How many downloads are queued, running and parked, over every node: what the metrics show as the backlog. */
+    public Map<DownloadState, Long> countUnfinished() throws SQLException {
+        Map<DownloadState, Long> counts = new EnumMap<>(DownloadState.class);
+        for (DownloadState state : List.of(QUEUED, RUNNING, PARKED)) {
+            counts.put(state, 0L);
+        }
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT state, COUNT(*) FROM download WHERE state IN ('"
+                        + QUEUED + "', '" + RUNNING + "', '" + PARKED + "') GROUP BY state");
+                ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                counts.put(DownloadState.valueOf(r.getString(1)), r.getLong(2));
+            }
+        }
+        return counts;
     }
 }

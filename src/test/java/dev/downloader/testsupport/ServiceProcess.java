@@ -1,8 +1,13 @@
 package dev.downloader.testsupport;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,6 +87,26 @@ public final class ServiceProcess implements AutoCloseable {
 
     public String log() throws IOException {
         return Files.readString(log);
+    }
+
+    /** The HTTP status of {@code path} on the service's own port, once it has started (waits up to 60 s for that). */
+    public int httpStatus(String path) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String port;
+        while ((port = listeningPort()) == null) {
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new IllegalStateException("the service did not start listening; see " + log);
+            }
+            Thread.sleep(200);
+        }
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30)).build();
+        return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private String listeningPort() throws IOException {
+        return log().lines().filter(line -> line.contains("Listening on: http://")).findFirst()
+                .map(line -> line.substring(line.lastIndexOf(':') + 1).trim()).orElse(null);
     }
 
     /** The lines logged at ERROR: empty when every failure was an expected one. */
