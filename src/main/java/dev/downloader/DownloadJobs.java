@@ -10,6 +10,8 @@ import java.nio.file.StandardOpenOption;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.YearMonth;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -206,6 +208,11 @@ public class DownloadJobs {
     /** The downloads running on this node now. */
     public int activeCount() {
         return running.size();
+    }
+
+    /** The downloads running on this node now, as they go on. */
+    public Collection<DownloadJob> running() {
+        return Collections.unmodifiableCollection(running.values());
     }
 
     /** The heartbeat of the downloads this process claimed and has not ended: only these stay fresh. */

@@ -59,6 +59,9 @@ public interface DownloaderConfig {
 
     java.time.Duration claimInterval();
 
+    /** How often running downloads publish a progress event (the timer route progress-tick). */
+    long progressIntervalMs();
+
     long heartbeatIntervalMs();
 
     long recoveryIntervalMs();

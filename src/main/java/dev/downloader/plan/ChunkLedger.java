@@ -243,6 +243,11 @@ public final class ChunkLedger {
         return done.cardinality() == chunks.size();
     }
 
+    /** Chunks a lane is fetching now: the connections the download is using. */
+    public synchronized int inFlightCount() {
+        return inFlight.cardinality();
+    }
+
     public synchronized int doneCount() {
         return done.cardinality();
     }

@@ -3,6 +3,7 @@ package dev.downloader.testsupport;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -26,7 +27,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The tests' side of Kafka: drops requests on the requests topic and collects everything published on the results
- * and dead-letter topics, from the beginning, by a consumer of its own.
+ * and dead-letter topics, and apart from them on the progress topic, from the beginning, by a consumer of its own.
  */
 public final class TestKafka {
 
@@ -34,6 +35,7 @@ public final class TestKafka {
 
     private final KafkaProducer<String, byte[]> producer;
     private final List<Outcome> outcomes = new CopyOnWriteArrayList<>();
+    private final List<Progress> progress = new CopyOnWriteArrayList<>();
     private final ObjectMapper mapper = new ObjectMapper();
     private final String requests;
     private final String bootstrap;
@@ -41,6 +43,10 @@ public final class TestKafka {
 
     /** A record seen on the results or dead-letter topic. */
     public record Outcome(String topic, String key, JsonNode json) {
+    }
+
+    /** A record seen on the progress topic. */
+    public record Progress(String key, JsonNode json) {
     }
 
     /** The test side of the current broker: a test profile restarts the services, and with them the broker. */
@@ -54,23 +60,25 @@ public final class TestKafka {
             var config = ConfigProvider.getConfig();
             instance = new TestKafka(bootstrap, config.getValue("downloader.topic.requests", String.class),
                     List.of(config.getValue("downloader.topic.results", String.class),
-                            config.getValue("downloader.topic.dlq", String.class)));
+                            config.getValue("downloader.topic.dlq", String.class)),
+                    config.getValue("downloader.topic.progress", String.class));
         }
         return instance;
     }
 
     /** The test side of a broker a test started itself, for a service it runs as a process (DESIGN's topic names). */
     public static TestKafka of(String bootstrap) {
-        return new TestKafka(bootstrap, "downloads.requests", List.of("downloads.results", "downloads.dlq"));
+        return new TestKafka(bootstrap, "downloads.requests", List.of("downloads.results", "downloads.dlq"),
+                "downloads.progress");
     }
 
-    private TestKafka(String bootstrap, String requests, List<String> outcomeTopics) {
+    private TestKafka(String bootstrap, String requests, List<String> outcomeTopics, String progressTopic) {
         this.bootstrap = bootstrap;
         this.requests = requests;
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024),
                 new StringSerializer(), new ByteArraySerializer());
-        Thread collector = new Thread(() -> collect(bootstrap, outcomeTopics), "test-outcome-collector");
+        Thread collector = new Thread(() -> collect(bootstrap, outcomeTopics, progressTopic), "test-outcome-collector");
         collector.setDaemon(true);
         collector.start();
     }
@@ -105,12 +113,19 @@ public final class TestKafka {
         return outcomes.stream().filter(which).toList();
     }
 
+    /** The progress events keyed {@code key} seen so far, in the order they were published. */
+    public List<Progress> progress(String key) {
+        return progress.stream().filter(p -> Objects.equals(p.key(), key)).toList();
+    }
+
     public void close() {
         closed = true;
         producer.close(Duration.ZERO);
     }
 
-    private void collect(String bootstrap, List<String> topics) {
+    private void collect(String bootstrap, List<String> outcomeTopics, String progressTopic) {
+        List<String> topics = new ArrayList<>(outcomeTopics);
+        topics.add(progressTopic);
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
@@ -119,7 +134,11 @@ public final class TestKafka {
             consumer.subscribe(topics);
             while (!closed) {
                 for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
-                    outcomes.add(new Outcome(record.topic(), record.key(), mapper.readTree(record.value())));
+                    if (record.topic().equals(progressTopic)) {
+                        progress.add(new Progress(record.key(), mapper.readTree(record.value())));
+                    } else {
+                        outcomes.add(new Outcome(record.topic(), record.key(), mapper.readTree(record.value())));
+                    }
                 }
             }
         } catch (Exception e) {
