@@ -51,6 +51,7 @@ public final class DownloadJob {
     private volatile long parkBeyondMillis = Long.MAX_VALUE;
     private volatile int parksLeft;
     private volatile boolean stopped;
+    private volatile boolean cancelled;
     private volatile boolean keepPartFile;
 
     public DownloadJob(DownloadRequest request, Source source, Instant startedAt) {
@@ -238,8 +239,23 @@ public final class DownloadJob {
         return stopped;
     }
 
-    /** Throws {@link DownloadStopped} once {@link #stop()} was called: lanes call it between buffers and requests. */
+    /** Cancelled through the API, which answers for it: every lane stops at its next buffer, the part file goes. */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    public boolean cancelled() {
+        return cancelled;
+    }
+
+    /**
+     * Throws once {@link #cancel()} or {@link #stop()} was called: lanes call it between buffers and requests. A
+     * cancelled download fails (CANCELLED); a stopped one is suspended ({@link DownloadStopped}).
+     */
     public void requireNotStopped() {
+        if (cancelled) {
+            throw new DownloadFailure(ErrorCode.CANCELLED, "cancelled through the API");
+        }
         if (stopped) {
             throw new DownloadStopped(id());
         }

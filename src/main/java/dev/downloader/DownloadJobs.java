@@ -217,7 +217,26 @@ public class DownloadJobs {
 
     /** The heartbeat of the downloads this process claimed and has not ended: only these stay fresh. */
     public int heartbeat() throws SQLException {
-        return store.heartbeat(List.copyOf(owned));
+        List<String> ids = List.copyOf(owned);
+        int alive = store.heartbeat(ids);
+        if (alive < ids.size()) {
+            // cancelled through another node's API: stop here too
+            store.cancelledAmong(ids).forEach(this::stopCancelled);
+        }
+        return alive;
+    }
+
+    /** The download of this id running here, or null. */
+    public DownloadJob runningJob(String id) {
+        return running.get(id);
+    }
+
+    /** A download cancelled through the API: if it runs here, its lanes stop at their next buffer. */
+    public void stopCancelled(String id) {
+        DownloadJob job = running.get(id);
+        if (job != null) {
+            job.cancel();
+        }
     }
 
     /**

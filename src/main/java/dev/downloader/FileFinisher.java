@@ -66,6 +66,8 @@ public class FileFinisher {
      * {@code name.1.ext}, {@code name.2.ext}, ... (as aria2 renames), and the result's path says which.
      */
     public void moveToTarget(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) {
+        // a download cancelled (or its node stopped) after its last byte is not placed
+        job.requireNotStopped();
         try {
             job.part().force(true);
             job.part().close();

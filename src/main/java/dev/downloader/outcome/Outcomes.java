@@ -46,6 +46,7 @@ public class Outcomes {
 
     public static final String COMPLETED = "COMPLETED";
     public static final String FAILED = "FAILED";
+    public static final String CANCELLED = "CANCELLED";
     /**
      * Echoes stay far below a producer's limit (1 MiB by default), whatever the request held: 16 Ki characters are at
      * most about 96 KiB once JSON escapes control characters.
@@ -114,7 +115,8 @@ public class Outcomes {
      * (its stored request no longer valid), {@code stored} too when even its row could not be read.
      */
     public Outcome failed(String id, StoredDownload stored, DownloadJob job, Throwable cause) {
-        ObjectNode letter = deadLetter(id, describe(cause), stored == null ? 1 : stored.attempts(),
+        ErrorInfo error = describe(cause);
+        ObjectNode letter = deadLetter(id, error, stored == null ? 1 : stored.attempts(),
                 stored == null ? new Source(null, null, null) : stored.source());
         if (job != null) {
             putEcho(letter, job.request().received());
@@ -125,7 +127,9 @@ public class Outcomes {
                 putRaw(letter, stored.requestJson().getBytes(StandardCharsets.UTF_8));
             }
         }
-        return new Outcome(id, id, FAILED, topics.dlq(), write(letter));
+        // a cancelled download's row ends CANCELLED; its dead letter is a failure like any other, with its code
+        String state = error.code().equals(ErrorCode.CANCELLED.name()) ? CANCELLED : FAILED;
+        return new Outcome(id, id, state, topics.dlq(), write(letter));
     }
 
     /**

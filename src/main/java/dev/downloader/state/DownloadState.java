@@ -10,6 +10,7 @@ import java.util.Set;
  *
  * <pre>
  *   (request recorded) → QUEUED → RUNNING → COMPLETED | FAILED     the outcome, recorded by the node running it
+ *   QUEUED, RUNNING or PARKED → CANCELLED                          cancelled through the API (DELETE /downloads/{id})
  *                          ↑         │
  *                          ├─────────┤  stale heartbeat (its node died), its node restarted, or a stop (SIGTERM)
  *                          │         ↓
@@ -21,14 +22,16 @@ public enum DownloadState {
     RUNNING,
     PARKED,
     COMPLETED,
-    FAILED;
+    FAILED,
+    CANCELLED;
 
     private static final Map<DownloadState, Set<DownloadState>> MOVES = Map.of(
-            QUEUED, EnumSet.of(RUNNING),
-            RUNNING, EnumSet.of(QUEUED, PARKED, COMPLETED, FAILED),
-            PARKED, EnumSet.of(QUEUED),
+            QUEUED, EnumSet.of(RUNNING, CANCELLED),
+            RUNNING, EnumSet.of(QUEUED, PARKED, COMPLETED, FAILED, CANCELLED),
+            PARKED, EnumSet.of(QUEUED, CANCELLED),
             COMPLETED, EnumSet.noneOf(DownloadState.class),
-            FAILED, EnumSet.noneOf(DownloadState.class));
+            FAILED, EnumSet.noneOf(DownloadState.class),
+            CANCELLED, EnumSet.noneOf(DownloadState.class));
 
     /** Throws unless a download in this state may move to {@code next}. */
     public DownloadState requireMove(DownloadState next) {

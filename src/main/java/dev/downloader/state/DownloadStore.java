@@ -404,8 +404,8 @@ public class DownloadStore {
             if (s.executeUpdate() == 1) {
                 return outcome;
             }
-            LOG.warnf("download %s: its outcome is left to the run that took it over: this node no longer owns it",
-                    outcome.id());
+            LOG.warnf("download %s: its outcome is not recorded here: this node no longer owns it (cancelled, or taken"
+                    + " over by another run)", outcome.id());
             return null;
         }
     }
@@ -579,5 +579,89 @@ public class DownloadStore {
             }
         }
         return counts;
+    }
+
+    private static final String STATUS_COLUMNS = "id, state, owner_node, attempts, created_at, started_at, ended_at,"
+            + " outcome_json";
+
+    /** The row of {@code id} as the status API shows it; null when there is none. */
+    public DownloadStatus status(String id) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT " + STATUS_COLUMNS + " FROM download WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? status(r) : null;
+            }
+        }
+    }
+
+    /** A page of the downloads in {@code state} (all when null), the newest first. */
+    public List<DownloadStatus> list(DownloadState state, int offset, int limit) throws SQLException {
+        String where = state == null ? "" : " WHERE state = '" + state + "'";
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT " + STATUS_COLUMNS + " FROM download" + where
+                        + " ORDER BY created_at DESC, id OFFSET " + offset + " ROWS FETCH NEXT " + limit + " ROWS ONLY");
+                ResultSet r = s.executeQuery()) {
+            List<DownloadStatus> page = new ArrayList<>();
+            while (r.next()) {
+                page.add(status(r));
+            }
+            return page;
+        }
+    }
+
+    private static DownloadStatus status(ResultSet r) throws SQLException {
+        return new DownloadStatus(r.getString(1), DownloadState.valueOf(r.getString(2)), r.getString(3), r.getInt(4),
+                instant(r.getTimestamp(5)), instant(r.getTimestamp(6)), instant(r.getTimestamp(7)), r.getString(8));
+    }
+
+    private static Instant instant(Timestamp timestamp) {
+        return timestamp == null ? null : timestamp.toInstant();
+    }
+
+    /**
+     * Cancels a download that has not ended, wherever it is (queued, parked, or running on any node), with its dead
+     * letter recorded for the outbox; returns the state it was in, null when it had ended meanwhile. A node running it learns at its next
+     * heartbeat ({@link #cancelledAmong}) and stops its lanes; its own outcome is then refused, as it owns no RUNNING
+     * row any more.
+     */
+    public DownloadState cancel(Outcome cancelled) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            for (DownloadState from : List.of(QUEUED, PARKED, RUNNING)) {
+                try (PreparedStatement s = move(c, from, DownloadState.CANCELLED, "owner_node = NULL,"
+                        + " outcome_topic = ?, outcome_json = ?, ended_at = CURRENT_TIMESTAMP", "id = ?")) {
+                    s.setString(1, cancelled.topic());
+                    s.setString(2, cancelled.json());
+                    s.setString(3, cancelled.id());
+                    if (s.executeUpdate() == 1) {
+                        return from;
+                    }
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Which of these downloads were cancelled. */
+    public Set<String> cancelledAmong(Collection<String> ids) throws SQLException {
+        Set<String> cancelled = new HashSet<>();
+        if (ids.isEmpty()) {
+            return cancelled;
+        }
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE state = '"
+                        + DownloadState.CANCELLED + "' AND id IN (" + String.join(", ", ids.stream().map(id -> "?")
+                                .toList()) + ")")) {
+            int i = 1;
+            for (String id : ids) {
+                s.setString(i++, id);
+            }
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    cancelled.add(r.getString(1));
+                }
+            }
+        }
+        return cancelled;
     }
 }

@@ -49,6 +49,12 @@ public class DownloadLog {
         }
     }
 
+    /** Cancelled through the API while it ran here: its lanes stopped, its part file goes. */
+    public void cancelled(DownloadJob job) {
+        LOG.info(oneLine("download " + job.id() + " cancelled: " + loggable(job.request().url()) + ", "
+                + job.bytesTransferred() + " bytes in " + millisSince(job.startedAt()) + " ms; its part file is removed"));
+    }
+
     /** A request that never became a download: it failed validation. */
     public void rejected(Source source, Throwable cause) {
         Outcomes.ErrorInfo error = Outcomes.describe(cause);

@@ -64,18 +64,28 @@ public class ProgressEvents {
         if (job == null) {
             return null;
         }
-        String state = outcome != null ? outcome.state() : job.stopped() ? "QUEUED" : "PARKED";
+        String state = outcome != null ? outcome.state()
+                : job.cancelled() ? "CANCELLED" : job.stopped() ? "QUEUED" : "PARKED";
         Event last = event(job, state);
         lastSample.remove(job.id());
         return last;
     }
 
+    /** The progress of a download running here, as the status API shows it; the next event's rate is not touched. */
+    public ObjectNode now(DownloadJob job) {
+        return progress(job, "RUNNING", false);
+    }
+
     private Event event(DownloadJob job, String state) {
+        return new Event(job.id(), progress(job, state, true).toString());
+    }
+
+    private ObjectNode progress(DownloadJob job, String state, boolean sampled) {
         ChunkLedger ledger = job.ledger();
         long done = ledger == null ? 0 : ledger.receivedTotal();
         Long total = job.probe() == null ? null : job.probe().size();
         long now = System.nanoTime();
-        Sample previous = lastSample.put(job.id(), new Sample(done, now));
+        Sample previous = sampled ? lastSample.put(job.id(), new Sample(done, now)) : lastSample.get(job.id());
         // the first event of a run measures from its start
         long sinceBytes = previous == null ? 0 : previous.bytes();
         long sinceNanos = previous == null ? Duration.between(job.startedAt(), clock.instant()).toNanos()
@@ -101,6 +111,6 @@ public class ProgressEvents {
                 .put("chunksTotal", ledger == null ? 0 : ledger.size())
                 .put("connectionsActive", ledger == null || !"RUNNING".equals(state) ? 0 : ledger.inFlightCount())
                 .put("at", clock.instant().toString());
-        return new Event(job.id(), event.toString());
+        return event;
     }
 }

@@ -1,0 +1,72 @@
+package dev.downloader.api;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.sql.SQLException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.camel.CamelExecutionException;
+import org.apache.camel.ProducerTemplate;
+import org.jboss.logging.Logger;
+
+import dev.downloader.DownloadFailure;
+import dev.downloader.DownloadJobs;
+import dev.downloader.ErrorCode;
+import dev.downloader.PartFiles;
+import dev.downloader.outcome.Outcome;
+import dev.downloader.outcome.Outcomes;
+import dev.downloader.state.DownloadState;
+import dev.downloader.state.DownloadStore;
+
+/**
+ * Cancels a download that has not ended: its row ends CANCELLED with its dead letter recorded (the outbox), the
+ * dead letter is published through the deliver route, and the node running it stops its lanes (this one at once,
+ * another at its next heartbeat) and removes its part file. A queued or parked download's part file goes here.
+ */
+@ApplicationScoped
+public class Cancellations {
+
+    private static final Logger LOG = Logger.getLogger("dev.downloader.download");
+
+    private final DownloadStore store;
+    private final DownloadJobs jobs;
+    private final Outcomes outcomes;
+    private final PartFiles partFiles;
+    private final ProducerTemplate producer;
+
+    public Cancellations(DownloadStore store, DownloadJobs jobs, Outcomes outcomes, PartFiles partFiles,
+            ProducerTemplate producer) {
+        this.store = store;
+        this.jobs = jobs;
+        this.outcomes = outcomes;
+        this.partFiles = partFiles;
+        this.producer = producer;
+    }
+
+    /** The state the download was cancelled in; null when it had already ended. The id must be known. */
+    public DownloadState cancel(String id) throws SQLException {
+        Outcome letter = outcomes.failed(id, store.load(id), null,
+                new DownloadFailure(ErrorCode.CANCELLED, "cancelled through the API"));
+        DownloadState was = store.cancel(letter);
+        if (was == null) {
+            return null;
+        }
+        jobs.stopCancelled(id);
+        if (was != DownloadState.RUNNING) {
+            try {
+                Files.deleteIfExists(partFiles.of(id));
+            } catch (IOException e) {
+                LOG.warnf("download %s: cannot remove its part file: %s", id, e.getMessage());
+            }
+        }
+        LOG.infof("download %s cancelled through the API (it was %s)", id, was);
+        try {
+            producer.sendBody("direct:deliver", letter);
+        } catch (CamelExecutionException e) {
+            // recorded: the outbox relay publishes it once the broker is back
+            LOG.warnf("download %s: its dead letter is recorded, not yet published: %s", id, e.getMessage());
+        }
+        return was;
+    }
+}
