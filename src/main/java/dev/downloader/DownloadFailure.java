@@ -1,9 +1,12 @@
 package dev.downloader;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * A failure that ends a download (or rejects a request) with a stable code and a message meant for a person.
  * Thrown from beans; the routes turn it into exactly one dead-letter record.
  */
+@RegisterForReflection(fields = false)
 public class DownloadFailure extends RuntimeException {
 
     private final String code;

@@ -38,10 +38,12 @@ import dev.downloader.request.RequestValidator;
 import dev.downloader.state.DownloadStore;
 import dev.downloader.state.StoredDownload;
 import dev.downloader.state.StoredPlan;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** The life of a download on this node: start from its row, plan, record chunks, fall back, end. */
 @ApplicationScoped
 @Named("downloadJobs")
+@RegisterForReflection(fields = false)
 public class DownloadJobs {
 
     public static final String STORED = "stored";

@@ -18,6 +18,7 @@ import org.apache.camel.ExchangeProperty;
 import dev.downloader.outcome.Outcome;
 import dev.downloader.plan.ChunkLedger;
 import dev.downloader.request.DownloadRequest;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The last steps of a download: verify the part file (size, checksum), then make it visible at its target in one
@@ -25,6 +26,7 @@ import dev.downloader.request.DownloadRequest;
  */
 @ApplicationScoped
 @Named("fileFinisher")
+@RegisterForReflection(fields = false)
 public class FileFinisher {
 
     private static final int MAX_RENAMES = 9999;

@@ -15,6 +15,7 @@ import jakarta.inject.Named;
 import org.jboss.logging.Logger;
 
 import dev.downloader.state.DownloadStore;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The part files under tmp/, one per unfinished download ({@code tmp/<id>.part}); those no unfinished download will
@@ -22,6 +23,7 @@ import dev.downloader.state.DownloadStore;
  */
 @ApplicationScoped
 @Named("partFiles")
+@RegisterForReflection(fields = false)
 public class PartFiles {
 
     private static final Logger LOG = Logger.getLogger(PartFiles.class);

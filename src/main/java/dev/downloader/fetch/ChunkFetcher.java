@@ -18,6 +18,7 @@ import dev.downloader.plan.ChunkLedger;
 import dev.downloader.plan.InOrderDigest;
 import dev.downloader.plan.Sources;
 import dev.downloader.watch.DownloadMetrics;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * One range message's two ends around the HTTP call: the request (Range from the first byte not yet on disk, If-Range
@@ -25,6 +26,7 @@ import dev.downloader.watch.DownloadMetrics;
  */
 @ApplicationScoped
 @Named("chunkFetcher")
+@RegisterForReflection(fields = false)
 public class ChunkFetcher {
 
     /** The exchange property holding the range message's chunk once its body is the response. */

@@ -14,6 +14,7 @@ import dev.downloader.DownloadJob;
 import dev.downloader.auth.Credentials;
 import dev.downloader.plan.ProbeResult;
 import dev.downloader.plan.Sources;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * Asks a request's mirror about the file (HEAD) once the origin has answered: a mirror that shows the same file serves
@@ -21,6 +22,7 @@ import dev.downloader.plan.Sources;
  */
 @ApplicationScoped
 @Named("mirrorProbe")
+@RegisterForReflection(fields = false)
 public class MirrorProbe {
 
     private static final Logger LOG = Logger.getLogger(MirrorProbe.class);

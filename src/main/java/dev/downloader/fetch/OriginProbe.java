@@ -21,6 +21,7 @@ import dev.downloader.DownloaderConfig;
 import dev.downloader.ErrorCode;
 import dev.downloader.auth.Credentials;
 import dev.downloader.plan.ProbeResult;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * Asks the origin about the file before fetching it: HEAD, or GET bytes=0-0 where HEAD is refused. Follows redirects
@@ -28,6 +29,7 @@ import dev.downloader.plan.ProbeResult;
  */
 @ApplicationScoped
 @Named("originProbe")
+@RegisterForReflection(fields = false)
 public class OriginProbe {
 
     static final int MAX_REDIRECTS = 5;

@@ -1,6 +1,9 @@
 package dev.downloader.fetch;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /** A status worth retrying (408, 429, most 5xx); {@code retryAfterMillis} is the origin's Retry-After, or -1. */
+@RegisterForReflection(fields = false)
 public class RetryableStatus extends RuntimeException {
 
     private final int status;

@@ -38,10 +38,12 @@ import dev.downloader.fetch.StalledRange;
 import dev.downloader.state.Source;
 import dev.downloader.state.StoredDownload;
 import dev.downloader.watch.DownloadMetrics;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** Writes the two messages a request ends as (DESIGN §3): a result, or a dead-letter record. */
 @ApplicationScoped
 @Named("outcomes")
+@RegisterForReflection(fields = false)
 public class Outcomes {
 
     public static final String COMPLETED = "COMPLETED";

@@ -25,11 +25,13 @@ import com.fasterxml.jackson.databind.ObjectReader;
 
 import dev.downloader.DownloadFailure;
 import dev.downloader.ErrorCode;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * Turns a request payload into a {@link DownloadRequest} or a {@link DownloadFailure} whose message tells a person
  * what to fix. Checks only what the payload itself says; what needs the network (DNS, the origin) comes later.
  */
+@RegisterForReflection(fields = false)
 public final class RequestValidator {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");

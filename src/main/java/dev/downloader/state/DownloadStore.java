@@ -41,6 +41,7 @@ import dev.downloader.plan.ProbeResult;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import org.jboss.logging.Logger;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The state repository: downloads and their chunks in the database, the queue of record. The accept route inserts
@@ -48,6 +49,7 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 @Named("downloadStore")
+@RegisterForReflection(fields = false)
 public class DownloadStore {
 
     private static final Logger LOG = Logger.getLogger(DownloadStore.class);

@@ -13,6 +13,7 @@ import dev.downloader.DownloadJob;
 import dev.downloader.outcome.Outcomes;
 import dev.downloader.outcome.RequestEcho;
 import dev.downloader.state.Source;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The log lines of a download's life: one INFO line when it starts and one when it ends; a failure an origin or a
@@ -21,6 +22,7 @@ import dev.downloader.state.Source;
  */
 @ApplicationScoped
 @Named("downloadLog")
+@RegisterForReflection(fields = false)
 public class DownloadLog {
 
     private static final Logger LOG = Logger.getLogger("dev.downloader.download");

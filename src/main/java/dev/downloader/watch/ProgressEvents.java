@@ -25,6 +25,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  */
 @ApplicationScoped
 @Named("progressEvents")
+@RegisterForReflection(fields = false)
 public class ProgressEvents {
 
     /** A progress event ready to publish, keyed by the download's id. */
