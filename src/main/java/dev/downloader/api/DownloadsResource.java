@@ -61,12 +61,6 @@ public class DownloadsResource {
             return unknown(id);
         }
         ObjectNode view = summary(status);
-        DownloadJob job = jobs.runningJob(id);
-        if (status.state() == DownloadState.RUNNING && job != null && job.ledger() != null) {
-            view.set("progress", progress.now(job));
-        } else {
-            view.putNull("progress");
-        }
         if (status.outcomeJson() != null) {
             try {
                 ObjectNode outcome = (ObjectNode) mapper.readTree(status.outcomeJson());
@@ -127,6 +121,7 @@ public class DownloadsResource {
                 .put("was", was.name()).toString()).build();
     }
 
+    /** The row, with the live progress of a download running on this node (null elsewhere or otherwise). */
     private ObjectNode summary(DownloadStatus status) {
         ObjectNode view = mapper.createObjectNode()
                 .put("id", status.id())
@@ -136,6 +131,12 @@ public class DownloadsResource {
         put(view, "createdAt", status.createdAt());
         put(view, "startedAt", status.startedAt());
         put(view, "endedAt", status.endedAt());
+        DownloadJob job = status.state() == DownloadState.RUNNING ? jobs.runningJob(status.id()) : null;
+        if (job != null && job.ledger() != null) {
+            view.set("progress", progress.now(job));
+        } else {
+            view.putNull("progress");
+        }
         return view;
     }
 
