@@ -3,6 +3,7 @@ package dev.downloader;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -28,7 +29,10 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -43,6 +47,7 @@ import dev.downloader.testsupport.TestOrigin;
  * takes the download over after its heartbeat goes stale and finishes it from the saved progress. Needs the
  * PostgreSQL of `-Dtest.postgresql.url` (default 127.0.0.1:5432/test); skipped, and says so, without one.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoNodesIT {
 
     private static final int MIB = 1024 * 1024;
@@ -88,6 +93,32 @@ class TwoNodesIT {
     }
 
     @Test
+    @Order(1)
+    void aDownloadRunningOnOneNodeIsCancelledThroughTheOtherNodesApi() throws Exception {
+        byte[] content = FlowSupport.randomBytes(16 * MIB, 77);
+        TestOrigin.Served served = origin.serve("/nodes/cancel.bin", content).throttled(MIB);
+        kafka.send("requests-nodes", "cancel-1",
+                FlowSupport.request("cancel-1", origin.url("/nodes/cancel.bin"), "raw/nodes/cancel.bin", 4, 1 << 20));
+        await().atMost(Duration.ofSeconds(60)).until(() -> served.bytesSent.get() >= 2 * MIB);
+        String owner = column("SELECT owner_node FROM download WHERE id = 'cancel-1'").get(0);
+        ServiceProcess other = nodes.get(owner.equals("node-a") ? 1 : 0);
+
+        assertEquals(200, other.httpStatus("DELETE", "/downloads/cancel-1"));
+
+        JsonNode letter = kafka.awaitOutcome("cancel-1").json();
+        assertEquals("CANCELLED", letter.path("error").path("code").asText(), letter.toString());
+        // the owner learns at its next heartbeat (1 s here), stops its lanes and removes the part file
+        await().atMost(Duration.ofSeconds(15)).until(() -> !Files.exists(data.resolve("tmp/cancel-1.part")));
+        long sentWhenStopped = served.bytesSent.get();
+        Thread.sleep(2000);
+        assertTrue(served.bytesSent.get() - sentWhenStopped < 256 * 1024, "the owner's lanes stopped");
+        assertFalse(Files.exists(data.resolve("raw/nodes/cancel.bin")), "nothing placed");
+        assertEquals(List.of("CANCELLED"), column("SELECT state FROM download WHERE id = 'cancel-1'"));
+        assertEquals(1, kafka.outcomes(o -> "cancel-1".equals(o.key())).size(), "exactly one outcome");
+    }
+
+    @Test
+    @Order(2)
     void everyDownloadIsFetchedByExactlyOneNodeAndADeadNodesDownloadIsTakenOver() throws Exception {
         // eight small downloads: both nodes claim from the same table, and none is fetched twice
         List<TestOrigin.Served> small = new ArrayList<>();

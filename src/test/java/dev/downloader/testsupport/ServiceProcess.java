@@ -89,8 +89,13 @@ public final class ServiceProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
-    /** The HTTP status of {@code path} on the service's own port, once it has started (waits up to 60 s for that). */
+    /** The HTTP status of GET {@code path} on the service's own port, once it has started (waits up to 60 s). */
     public int httpStatus(String path) throws IOException, InterruptedException {
+        return httpStatus("GET", path);
+    }
+
+    /** The HTTP status of {@code method path} on the service's own port, once it has started (waits up to 60 s). */
+    public int httpStatus(String method, String path) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         String port;
         while ((port = listeningPort()) == null) {
@@ -100,7 +105,7 @@ public final class ServiceProcess implements AutoCloseable {
             Thread.sleep(200);
         }
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(30)).build();
+                .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30)).build();
         return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
