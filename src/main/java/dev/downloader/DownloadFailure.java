@@ -28,6 +28,11 @@ public class DownloadFailure extends RuntimeException {
         return new DownloadFailure(ErrorCode.INVALID_REQUEST, message);
     }
 
+    /** The download was cancelled through the API (DELETE /downloads/{id}). */
+    public static DownloadFailure cancelled() {
+        return new DownloadFailure(ErrorCode.CANCELLED, "cancelled through the API");
+    }
+
     /** A status the origin answered that no retry will change, or a retryable one whose retries ran out. */
     public static DownloadFailure httpStatus(int status, String message, boolean retryable) {
         return new DownloadFailure("HTTP_" + status, message, status, retryable, null);

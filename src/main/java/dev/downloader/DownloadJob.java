@@ -254,7 +254,7 @@ public final class DownloadJob {
      */
     public void requireNotStopped() {
         if (cancelled) {
-            throw new DownloadFailure(ErrorCode.CANCELLED, "cancelled through the API");
+            throw DownloadFailure.cancelled();
         }
         if (stopped) {
             throw new DownloadStopped(id());

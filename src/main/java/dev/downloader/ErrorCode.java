@@ -14,5 +14,7 @@ public enum ErrorCode {
     SIZE_MISMATCH,
     STORAGE,
     TARGET_EXISTS,
-    CANCELLED
+    CANCELLED,
+    /** A bug: the only code whose message may carry an exception. */
+    INTERNAL
 }

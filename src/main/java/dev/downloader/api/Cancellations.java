@@ -12,12 +12,12 @@ import org.jboss.logging.Logger;
 
 import dev.downloader.DownloadFailure;
 import dev.downloader.DownloadJobs;
-import dev.downloader.ErrorCode;
 import dev.downloader.PartFiles;
 import dev.downloader.outcome.Outcome;
 import dev.downloader.outcome.Outcomes;
 import dev.downloader.state.DownloadState;
 import dev.downloader.state.DownloadStore;
+import dev.downloader.watch.DownloadLog;
 
 /**
  * Cancels a download that has not ended: its row ends CANCELLED with its dead letter recorded (the outbox), the
@@ -27,16 +27,18 @@ import dev.downloader.state.DownloadStore;
 @ApplicationScoped
 public class Cancellations {
 
-    private static final Logger LOG = Logger.getLogger("dev.downloader.download");
+    private static final Logger LOG = Logger.getLogger(Cancellations.class);
 
     private final DownloadStore store;
     private final DownloadJobs jobs;
     private final Outcomes outcomes;
     private final PartFiles partFiles;
     private final ProducerTemplate producer;
+    private final DownloadLog log;
 
     public Cancellations(DownloadStore store, DownloadJobs jobs, Outcomes outcomes, PartFiles partFiles,
-            ProducerTemplate producer) {
+            ProducerTemplate producer, DownloadLog log) {
+        this.log = log;
         this.store = store;
         this.jobs = jobs;
         this.outcomes = outcomes;
@@ -46,8 +48,7 @@ public class Cancellations {
 
     /** The state the download was cancelled in; null when it had already ended. The id must be known. */
     public DownloadState cancel(String id) throws SQLException {
-        Outcome letter = outcomes.failed(id, store.load(id), null,
-                new DownloadFailure(ErrorCode.CANCELLED, "cancelled through the API"));
+        Outcome letter = outcomes.failed(id, store.load(id), null, DownloadFailure.cancelled());
         DownloadState was = store.cancel(letter);
         if (was == null) {
             return null;
@@ -60,7 +61,7 @@ public class Cancellations {
                 LOG.warnf("download %s: cannot remove its part file: %s", id, e.getMessage());
             }
         }
-        LOG.infof("download %s cancelled through the API (it was %s)", id, was);
+        log.cancelledThroughApi(id, was);
         try {
             producer.sendBody("direct:deliver", letter);
         } catch (CamelExecutionException e) {

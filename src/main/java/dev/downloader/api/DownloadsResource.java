@@ -64,8 +64,11 @@ public class DownloadsResource {
         if (status.outcomeJson() != null) {
             try {
                 ObjectNode outcome = (ObjectNode) mapper.readTree(status.outcomeJson());
-                view.set(status.state() == DownloadState.COMPLETED ? "result" : "error",
-                        status.state() == DownloadState.COMPLETED ? outcome : outcome.path("error"));
+                if (status.state() == DownloadState.COMPLETED) {
+                    view.set("result", outcome);
+                } else {
+                    view.set("error", outcome.path("error"));
+                }
             } catch (JsonProcessingException | ClassCastException e) {
                 throw new IllegalStateException("the recorded outcome of " + id + " is not a JSON object", e);
             }

@@ -221,7 +221,7 @@ public class Outcomes {
         if (t instanceof RangeNotHonoured) {
             return new ErrorInfo(ErrorCode.ORIGIN_CHANGED.name(), t.getMessage(), null, true);
         }
-        return new ErrorInfo("INTERNAL", "unexpected failure: " + t, null, false);
+        return new ErrorInfo(ErrorCode.INTERNAL.name(), "unexpected failure: " + t, null, false);
     }
 
     private static Throwable unwrap(Throwable t) {

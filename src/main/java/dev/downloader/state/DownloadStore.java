@@ -569,12 +569,14 @@ public class DownloadStore {
     /** How many downloads are queued, running and parked, over every node: what the metrics show as the backlog. */
     public Map<DownloadState, Long> countUnfinished() throws SQLException {
         Map<DownloadState, Long> counts = new EnumMap<>(DownloadState.class);
-        for (DownloadState state : List.of(QUEUED, RUNNING, PARKED)) {
-            counts.put(state, 0L);
+        for (DownloadState state : DownloadState.values()) {
+            if (!state.ended()) {
+                counts.put(state, 0L);
+            }
         }
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("SELECT state, COUNT(*) FROM download WHERE state IN ('"
-                        + QUEUED + "', '" + RUNNING + "', '" + PARKED + "') GROUP BY state");
+                PreparedStatement s = c.prepareStatement("SELECT state, COUNT(*) FROM download WHERE state IN "
+                        + states(false) + " GROUP BY state");
                 ResultSet r = s.executeQuery()) {
             while (r.next()) {
                 counts.put(DownloadState.valueOf(r.getString(1)), r.getLong(2));

@@ -10,8 +10,10 @@ import jakarta.inject.Named;
 import org.jboss.logging.Logger;
 
 import dev.downloader.DownloadJob;
+import dev.downloader.ErrorCode;
 import dev.downloader.outcome.Outcomes;
 import dev.downloader.outcome.RequestEcho;
+import dev.downloader.state.DownloadState;
 import dev.downloader.state.Source;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
@@ -32,19 +34,16 @@ public class DownloadLog {
     }
 
     public void completed(DownloadJob job) {
-        LOG.info(oneLine("download " + job.id() + " completed: " + loggable(job.request().url()) + ", "
-                + job.digest().hashedBytes() + " bytes in " + millisSince(job.startedAt()) + " ms, " + job.retries()
-                + " retries" + (job.resumed() ? ", resumed" : "")));
+        LOG.info(oneLine("download " + job.id() + " completed: " + run(job, job.digest().hashedBytes()) + ", "
+                + job.retries() + " retries" + (job.resumed() ? ", resumed" : "")));
     }
 
     /** {@code job} is null when the download failed before it could start. */
     public void failed(String id, DownloadJob job, Throwable cause) {
         Outcomes.ErrorInfo error = Outcomes.describe(cause);
-        String what = job == null ? ""
-                : " " + loggable(job.request().url()) + ", " + job.bytesTransferred() + " bytes in "
-                        + millisSince(job.startedAt()) + " ms, " + job.retries() + " retries,";
+        String what = job == null ? "" : " " + run(job, job.bytesTransferred()) + ", " + job.retries() + " retries,";
         String line = oneLine("download " + id + " failed:" + what + " " + error.code() + ": " + error.message());
-        if (error.code().equals("INTERNAL")) {
+        if (error.code().equals(ErrorCode.INTERNAL.name())) {
             LOG.error(line, cause);
         } else {
             LOG.warn(line);
@@ -53,8 +52,13 @@ public class DownloadLog {
 
     /** Cancelled through the API while it ran here: its lanes stopped, its part file goes. */
     public void cancelled(DownloadJob job) {
-        LOG.info(oneLine("download " + job.id() + " cancelled: " + loggable(job.request().url()) + ", "
-                + job.bytesTransferred() + " bytes in " + millisSince(job.startedAt()) + " ms; its part file is removed"));
+        LOG.info(oneLine("download " + job.id() + " cancelled: " + run(job, job.bytesTransferred())
+                + "; its part file is removed"));
+    }
+
+    /** Cancelled through the API on this node, wherever it was (queued, parked, or running on any node). */
+    public void cancelledThroughApi(String id, DownloadState was) {
+        LOG.info(oneLine("download " + id + " cancelled through the API (it was " + was + ")"));
     }
 
     /** A request that never became a download: it failed validation. */
@@ -89,7 +93,9 @@ public class DownloadLog {
         return RequestEcho.scrub(text).replaceAll("\\p{Cntrl}", "?");
     }
 
-    private static long millisSince(Instant start) {
-        return Duration.between(start, Instant.now()).toMillis();
+    /** What a run did: its URL as logged, its bytes, its time so far. */
+    private static String run(DownloadJob job, long bytes) {
+        return loggable(job.request().url()) + ", " + bytes + " bytes in "
+                + Duration.between(job.startedAt(), Instant.now()).toMillis() + " ms";
     }
 }

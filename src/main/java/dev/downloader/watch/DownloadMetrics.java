@@ -45,8 +45,10 @@ public class DownloadMetrics {
                 return Map.of();
             }
         }, 1, TimeUnit.SECONDS);
-        for (DownloadState state : new DownloadState[] { DownloadState.QUEUED, DownloadState.RUNNING,
-                DownloadState.PARKED }) {
+        for (DownloadState state : DownloadState.values()) {
+            if (state.ended()) {
+                continue;
+            }
             Gauge.builder("downloader.downloads", backlog,
                     counts -> counts.get().getOrDefault(state, Long.valueOf(-1)).doubleValue())
                     .description("Downloads in this state over every node (-1 while the database cannot be read)")

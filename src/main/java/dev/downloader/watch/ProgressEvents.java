@@ -17,6 +17,7 @@ import dev.downloader.DownloadJob;
 import dev.downloader.DownloadJobs;
 import dev.downloader.outcome.Outcome;
 import dev.downloader.plan.ChunkLedger;
+import dev.downloader.state.DownloadState;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
@@ -36,6 +37,8 @@ public class ProgressEvents {
     private record Sample(long bytes, long nanos) {
     }
 
+    private static final String RUNNING = DownloadState.RUNNING.name();
+
     private final DownloadJobs jobs;
     private final ObjectMapper mapper;
     private final Clock clock = Clock.systemUTC();
@@ -51,7 +54,7 @@ public class ProgressEvents {
         List<Event> events = new ArrayList<>();
         for (DownloadJob job : jobs.running()) {
             if (job.ledger() != null) {
-                events.add(event(job, "RUNNING"));
+                events.add(event(job, RUNNING));
             }
         }
         return events;
@@ -65,8 +68,9 @@ public class ProgressEvents {
         if (job == null) {
             return null;
         }
-        String state = outcome != null ? outcome.state()
-                : job.cancelled() ? "CANCELLED" : job.stopped() ? "QUEUED" : "PARKED";
+        DownloadState stoppedIn = job.cancelled() ? DownloadState.CANCELLED
+                : job.stopped() ? DownloadState.QUEUED : DownloadState.PARKED;
+        String state = outcome != null ? outcome.state() : stoppedIn.name();
         Event last = event(job, state);
         lastSample.remove(job.id());
         return last;
@@ -74,7 +78,7 @@ public class ProgressEvents {
 
     /** The progress of a download running here, as the status API shows it; the next event's rate is not touched. */
     public ObjectNode now(DownloadJob job) {
-        return progress(job, "RUNNING", false);
+        return progress(job, RUNNING, false);
     }
 
     private Event event(DownloadJob job, String state) {
@@ -101,7 +105,7 @@ public class ProgressEvents {
         } else {
             event.put("bytesTotal", total)
                     .put("percent", total == 0 ? 100.0 : Math.round(1000.0 * done / total) / 10.0);
-            if ("RUNNING".equals(state) && rate > 0) {
+            if (RUNNING.equals(state) && rate > 0) {
                 event.put("etaSeconds", Math.round((total - done) / rate));
             } else {
                 event.putNull("etaSeconds");
@@ -110,7 +114,7 @@ public class ProgressEvents {
         event.put("bytesPerSecond", Math.round(rate))
                 .put("chunksDone", ledger == null ? 0 : ledger.doneCount())
                 .put("chunksTotal", ledger == null ? 0 : ledger.size())
-                .put("connectionsActive", ledger == null || !"RUNNING".equals(state) ? 0 : ledger.inFlightCount())
+                .put("connectionsActive", ledger == null || !RUNNING.equals(state) ? 0 : ledger.inFlightCount())
                 .put("at", clock.instant().toString());
         return event;
     }
