@@ -8,7 +8,9 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 
+import org.apache.camel.AggregationStrategy;
 import org.apache.camel.CamelContext;
+import org.apache.camel.builder.AggregationStrategies;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -53,6 +55,14 @@ public class Beans {
         return new OriginGuard(origin.allowPrivate(), origin.allowedPrivateNetworks().orElse(List.of()),
                 origin.allowedHosts().orElse(List.of()), origin.deniedHosts().orElse(List.of()),
                 origin.allowHttpsToHttpRedirect());
+    }
+
+    /** Gathers published outcomes into one list, so that they are marked published in one transaction. */
+    @Produces
+    @Singleton
+    @Named("publishedBatch")
+    AggregationStrategy publishedBatch() {
+        return AggregationStrategies.groupedBody();
     }
 
     /**

@@ -35,8 +35,9 @@ public final class DownloadJob {
     private final AtomicLong bytesTransferred = new AtomicLong();
     private volatile URI url;
     private volatile int redirects;
-    private volatile boolean headRefused;
+    private final boolean planSaved;
     private volatile ProbeResult probe;
+    private volatile byte[] firstBytes;
     private volatile Sources sources;
     private volatile String target;
     private volatile Path partFile;
@@ -54,11 +55,13 @@ public final class DownloadJob {
     private volatile boolean cancelled;
     private volatile boolean keepPartFile;
 
-    public DownloadJob(DownloadRequest request, Source source, Instant startedAt) {
+    /** {@code planSaved}: a run before this one saved its plan and progress, which this one may resume. */
+    public DownloadJob(DownloadRequest request, Source source, Instant startedAt, boolean planSaved) {
         this.request = request;
         this.source = source;
         this.startedAt = startedAt;
         this.url = request.url();
+        this.planSaved = planSaved;
     }
 
     public String id() {
@@ -91,12 +94,9 @@ public final class DownloadJob {
         redirects++;
     }
 
-    public boolean headRefused() {
-        return headRefused;
-    }
-
-    public void refuseHead() {
-        headRefused = true;
+    /** True when a run before this one saved its plan: its bytes are likely on disk already. */
+    public boolean planSaved() {
+        return planSaved;
     }
 
     public ProbeResult probe() {
@@ -104,10 +104,23 @@ public final class DownloadJob {
     }
 
     public void probed(ProbeResult result) {
+        probed(result, null);
+    }
+
+    /** What the probe found, with the first bytes of the file its GET brought (null when it kept none). */
+    public void probed(ProbeResult result, byte[] first) {
         probe = result;
+        firstBytes = first;
         if (sources == null) {
             sources = new Sources(url, result);
         }
+    }
+
+    /** The first bytes of the file the probe brought, once: null when there are none, or they were taken. */
+    public byte[] takeFirstBytes() {
+        byte[] first = firstBytes;
+        firstBytes = null;
+        return first;
     }
 
     /** The origin (where the probe led) and the mirrors that showed the same file; null before the probe. */

@@ -81,7 +81,7 @@ public class DownloadJobs {
         StoredDownload stored = store.load(id);
         exchange.setProperty(STORED, stored);
         DownloadRequest request = validator.validate(stored.requestJson().getBytes(StandardCharsets.UTF_8), id);
-        DownloadJob job = new DownloadJob(request, stored.source(), clock.instant());
+        DownloadJob job = new DownloadJob(request, stored.source(), clock.instant(), stored.planSaved());
         job.parkingPolicy(config.retry().maxRetryAfterMs(), config.retry().parkBeyondMs(),
                 config.retry().maxParks() - stored.parks());
         exchange.setProperty(DownloadJob.PROPERTY, job);
@@ -90,6 +90,7 @@ public class DownloadJobs {
             job.stop();
         }
         job.requireNotStopped();
+        finisher.requireTargetFree(job);
         return job;
     }
 
@@ -105,7 +106,6 @@ public class DownloadJobs {
         ProbeResult probe = job.probe();
         DownloadRequest request = job.request();
         String target = request.target() != null ? request.target() : defaultTarget(job);
-        finisher.requireTargetFree(job, target);
         boolean ranged = probe.rangedPlanPossible();
         List<Chunk> chunks = ranged ? planner.plan(probe.size(), chunkSizeFor(request, probe.size()))
                 : planner.singleStream(probe.size());
@@ -154,7 +154,6 @@ public class DownloadJobs {
                     saved.receivedTotal(), changed.getMessage());
             return false;
         }
-        finisher.requireTargetFree(job, saved.target());
         job.probed(new ProbeResult(then.size(), then.etag(), then.lastModified(), true, now.fileName()));
         ChunkLedger ledger = new ChunkLedger(saved.chunks(), saved.received(), tail, System::nanoTime);
         int pending = ledger.size() - ledger.doneCount();
@@ -196,10 +195,11 @@ public class DownloadJobs {
 
     /**
      * Claims queued downloads for this node, up to its free slots; none once the node is stopping (a download it
-     * suspended would be claimed back at once).
+     * suspended would be claimed back at once). The database counts the slots; while this process holds every one of
+     * them it is not asked (a flood of requests wakes the claimer once per request).
      */
     public List<String> claim(int maxActive) throws SQLException {
-        if (nodeStopping) {
+        if (nodeStopping || owned.size() >= maxActive) {
             return List.of();
         }
         List<String> claimed = store.claimQueued(maxActive);

@@ -92,9 +92,10 @@ public class FileFinisher {
         }
     }
 
-    /** Fails early, before a byte is fetched, when an explicit target exists and may not be overwritten. */
-    public void requireTargetFree(DownloadJob job, String target) {
-        if (job.request().target() != null && !job.request().overwrite()
+    /** Fails early, before the probe, when an explicit target exists and may not be overwritten. */
+    public void requireTargetFree(DownloadJob job) {
+        String target = job.request().target();
+        if (target != null && !job.request().overwrite()
                 && Files.exists(dataDir.resolve(target), LinkOption.NOFOLLOW_LINKS)) {
             throw targetExists(target);
         }

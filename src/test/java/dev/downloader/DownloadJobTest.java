@@ -14,7 +14,7 @@ class DownloadJobTest {
 
     private final DownloadJob job = new DownloadJob(new DownloadRequest("id-1",
             java.net.URI.create("https://example.com/f"), null, null, null, null, null, null, null, null, 0, false, null),
-            null, Instant.now());
+            null, Instant.now(), false);
 
     @Test
     void aRetryAfterWithinTheBudgetIsWaitedInline() {

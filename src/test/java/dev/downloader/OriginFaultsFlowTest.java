@@ -41,7 +41,9 @@ class OriginFaultsFlowTest extends FlowSupport {
     @Test
     void resetsMidBodyAndA503AreRetriedToCompletion() throws Exception {
         byte[] content = randomBytes(640_000, 10);
-        TestOrigin.Served served = origin.serve("/flaky/file.bin", content).droppingFirst(3).failingFirst(1, 503);
+        TestOrigin.Served served = origin.serve("/flaky/file.bin", content);
+        // the faults hit the ranges, from the first GET after the probe's
+        served.onGet(2, () -> served.droppingFirst(3).failingFirst(1, 503));
 
         JsonNode result = download("flaky-1", "/flaky/file.bin", content, ", \"connections\": 3");
 
@@ -192,8 +194,9 @@ class OriginFaultsFlowTest extends FlowSupport {
         // four connections at 640 KiB/s, one of them at a tenth of that: the other three are done with the other 15
         // chunks while the slow one is half-way through its first; then one of them takes the rest of it
         byte[] content = randomBytes(1_048_576, 17);
-        TestOrigin.Served served = origin.serve("/tail/file.bin", content).throttled(640 * 1024)
-                .slowFirstConnection(64 * 1024);
+        TestOrigin.Served served = origin.serve("/tail/file.bin", content).throttled(640 * 1024);
+        // the connection of the first range is the slow one (the probe's GET, before it, brought chunk 0)
+        served.onGet(2, () -> served.slowFirstConnection(64 * 1024));
 
         JsonNode result = download("tail-1", "/tail/file.bin", content, ", \"connections\": 4");
 
@@ -219,13 +222,15 @@ class OriginFaultsFlowTest extends FlowSupport {
     }
 
     @Test
-    void aServerThatRefusesHeadIsProbedWithAOneByteRange() throws Exception {
+    void aServerThatRefusesHeadIsFetchedInRanges() throws Exception {
         byte[] content = randomBytes(200_000, 12);
         TestOrigin.Served served = origin.serve("/nohead/file.bin", content).refusingHead();
 
         JsonNode result = download("nohead-1", "/nohead/file.bin", content, "");
 
-        assertTrue(served.gets.contains("bytes=0-0"), served.gets.toString());
+        assertTrue(origin.seen("/nohead/").stream().noneMatch(seen -> seen.method().equals("HEAD")),
+                "the probe is a GET of the first bytes");
+        assertEquals("bytes=0-65535", served.gets.get(0), served.gets.toString());
         assertTrue(result.path("chunks").asInt() > 1, "still fetched in ranges: " + result);
     }
 

@@ -117,10 +117,9 @@ class TlsAndProxyFlowTest extends FlowSupport {
             assertArrayEquals(content, Files.readAllBytes(dataDir().resolve(result.path("path").asText())));
         }
         String hostPort = "files.proxied.example:" + origin.port();
-        assertTrue(proxy.requestLines.stream().anyMatch(l -> l.startsWith("HEAD http://" + hostPort + "/proxy/e.bin")),
-                proxy.requestLines.toString());
-        assertTrue(proxy.requestLines.stream().anyMatch(l -> l.startsWith("GET http://" + hostPort + "/proxy/e.bin")),
-                proxy.requestLines.toString());
+        // the probe's GET and at least one range after it
+        assertTrue(proxy.requestLines.stream().filter(l -> l.startsWith("GET http://" + hostPort + "/proxy/e.bin"))
+                .count() >= 2, proxy.requestLines.toString());
         assertTrue(proxy.requestLines.contains("CONNECT secure.proxied.example:" + trusted.port() + " HTTP/1.1"),
                 proxy.requestLines.toString());
         assertTrue(proxy.requestLines.stream().noneMatch(l -> l.contains("127.0.0.1") || l.contains(".test")),

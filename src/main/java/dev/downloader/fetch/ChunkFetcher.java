@@ -1,5 +1,6 @@
 package dev.downloader.fetch;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -7,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Message;
 
 import dev.downloader.DownloadFailure;
@@ -91,6 +93,33 @@ public class ChunkFetcher {
             if (validator != null) {
                 in.setHeader("If-Range", validator);
             }
+        }
+    }
+
+    /**
+     * Writes the first bytes the probe brought as the start of chunk 0, as a range's bytes are written: hashed, counted
+     * and received. A file no larger is then done without another request; a larger one's first range goes on from
+     * there. Nothing is written when the plan is one stream or a resumed chunk 0 already holds bytes.
+     */
+    public void writeFirstBytes(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) throws IOException {
+        byte[] first = job.takeFirstBytes();
+        ChunkLedger ledger = job.ledger();
+        Chunk chunk = ledger.chunk(0);
+        if (first == null || !job.ranged() || chunk.start() != 0 || ledger.received(0) != 0) {
+            return;
+        }
+        int length = (int) Math.min(first.length, chunk.length());
+        Sources.Source origin = job.sources().origin();
+        writer.write(new ByteArrayInputStream(first, 0, length), job.part(), 0, length, maxSize,
+                OffsetWriter.WHOLE_RANGE, (at, buffer) -> {
+                    job.digest().offer(0, at, buffer, job.part());
+                    ledger.addReceived(0, buffer.remaining());
+                    job.addTransferred(buffer.remaining());
+                    origin.received(buffer.remaining());
+                });
+        if (!ledger.hasBytesLeft(0)) {
+            ledger.markDone(0);
+            job.digest().advance(ledger, job.part());
         }
     }
 

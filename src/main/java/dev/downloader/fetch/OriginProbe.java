@@ -1,5 +1,7 @@
 package dev.downloader.fetch;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
@@ -21,11 +23,14 @@ import dev.downloader.DownloaderConfig;
 import dev.downloader.ErrorCode;
 import dev.downloader.auth.Credentials;
 import dev.downloader.plan.ProbeResult;
+import dev.downloader.watch.DownloadMetrics;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
- * Asks the origin about the file before fetching it: HEAD, or GET bytes=0-0 where HEAD is refused. Follows redirects
- * itself, so the origin guard sees every hop.
+ * Asks the origin about the file before fetching it, with a GET of its first bytes (downloader.buffer-size of them):
+ * the answer tells the size, the validators and whether ranges are served (a 206), and its body is kept as the first
+ * bytes of the file, so a file that small takes one request. Follows redirects itself, so the origin guard sees every
+ * hop.
  */
 @ApplicationScoped
 @Named("originProbe")
@@ -40,62 +45,101 @@ public class OriginProbe {
     private final OriginGuard guard;
     private final Credentials credentials;
     private final OriginHosts hosts;
+    private final Bandwidth bandwidth;
+    private final DownloadMetrics metrics;
     private final Long maxSize;
+    private final int firstBytes;
+    private final long minBytesPerSecond;
+    private final long stallWindowMs;
 
-    public OriginProbe(OriginGuard guard, Credentials credentials, OriginHosts hosts, DownloaderConfig config) {
+    public OriginProbe(OriginGuard guard, Credentials credentials, OriginHosts hosts, Bandwidth bandwidth,
+            DownloadMetrics metrics, DownloaderConfig config) {
         this.hosts = hosts;
         this.guard = guard;
         this.credentials = credentials;
+        this.bandwidth = bandwidth;
+        this.metrics = metrics;
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(null);
+        this.firstBytes = (int) config.bufferSize().asLongValue();
+        this.minBytesPerSecond = config.stall().minBytesPerSecond().asLongValue();
+        this.stallWindowMs = config.stall().windowMs();
     }
 
     public void prepare(Exchange exchange) throws UnknownHostException {
         DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
         guard.check(job.url());
         Message in = exchange.getIn();
-        String method = job.headRefused() ? "GET" : "HEAD";
-        OriginRequest.prepare(in, method, job, job.url(), credentials, hosts);
-        if (job.headRefused()) {
-            in.setHeader("Range", "bytes=0-0");
+        OriginRequest.prepare(in, "GET", job, job.url(), credentials, hosts);
+        in.setHeader("Range", "bytes=0-" + (firstBytesFor(job) - 1));
+    }
+
+    /** As many first bytes as a range's buffer holds; one where a saved plan likely has them on disk already. */
+    private int firstBytesFor(DownloadJob job) {
+        return job.planSaved() ? 1 : firstBytes;
+    }
+
+    /** Records the probe on the job, or a redirect to probe again after; throws on a failure. */
+    public void interpret(Exchange exchange) throws IOException {
+        DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
+        Message in = exchange.getIn();
+        Object body = in.getBody();
+        in.setBody(null);
+        boolean complete = false;
+        try {
+            int status = OriginRequest.status(in);
+            if (status >= 300 && status < 400 && status != 304) {
+                redirect(job, in, status);
+                return;
+            }
+            if (status == 416) {
+                // no first byte: an empty file
+                job.probed(check(job, new ProbeResult(0L, header(in, "ETag"), header(in, "Last-Modified"), false,
+                        fileName(in))));
+                return;
+            }
+            OriginRequest.requireSuccess(in, status, OriginRequest.describe("GET", job.url()), job, job.url(),
+                    credentials, hosts);
+            ResponseCheck.ContentRange range = ResponseCheck.parseContentRange(header(in, "Content-Range"));
+            boolean ranges = status == 206 && range != null && range.total() != null;
+            Long size = ranges ? range.total() : OriginRequest.longHeader(in, "Content-Length");
+            ProbeResult probe = check(job, new ProbeResult(size, header(in, "ETag"), header(in, "Last-Modified"),
+                    ranges, fileName(in)));
+            // only the first bytes exactly as asked start the file; any other answer's body is dropped unread (a
+            // 200 may carry the whole file)
+            byte[] first = null;
+            if (ranges && range.start() == 0 && range.end() == Math.min(firstBytesFor(job), size) - 1
+                    && body instanceof InputStream stream) {
+                first = read(job, stream, (int) (range.end() + 1));
+                complete = true;
+            }
+            job.probed(probe, first);
+        } finally {
+            if (complete) {
+                ((InputStream) body).close();
+            } else {
+                OriginRequest.abandon(body);
+            }
         }
     }
 
-    /** Records the probe on the job, or a redirect or HEAD refusal to probe again after; throws on a failure. */
-    public void interpret(Exchange exchange) throws UnknownHostException {
-        DownloadJob job = exchange.getProperty(DownloadJob.PROPERTY, DownloadJob.class);
-        Message in = exchange.getIn();
-        OriginRequest.abandon(in.getBody());
-        in.setBody(null);
-        int status = OriginRequest.status(in);
-        String method = job.headRefused() ? "GET" : "HEAD";
-        if (status >= 300 && status < 400 && status != 304) {
-            redirect(job, in, status);
-            return;
+    /** Reads the probe's body, watched for stalls and counted against the bandwidth cap like any range. */
+    private byte[] read(DownloadJob job, InputStream stream, int length) throws IOException {
+        byte[] bytes = new byte[length];
+        StallWatch stall = new StallWatch(minBytesPerSecond, stallWindowMs, System::currentTimeMillis);
+        String host = OriginHosts.key(job.url());
+        int total = 0;
+        while (total < length) {
+            int read = stream.read(bytes, total, length - total);
+            if (read < 0) {
+                throw new IOException("the probe's body ended after " + total + " of " + length + " bytes");
+            }
+            total += read;
+            job.requireNotStopped();
+            stall.arrived(read);
+            bandwidth.received(read);
+            metrics.received(host, read);
         }
-        if (!job.headRefused() && headRefused(status)) {
-            job.refuseHead();
-            return;
-        }
-        if (status == 416 && job.headRefused()) {
-            // bytes=0-0 of an empty file: there is no first byte
-            job.probed(check(job, new ProbeResult(0L, header(in, "ETag"), header(in, "Last-Modified"), false,
-                    fileName(in))));
-            return;
-        }
-        OriginRequest.requireSuccess(in, status, OriginRequest.describe(method, job.url()), job, job.url(),
-                credentials, hosts);
-        Long size;
-        boolean ranges;
-        if (job.headRefused()) {
-            ResponseCheck.ContentRange range = ResponseCheck.parseContentRange(header(in, "Content-Range"));
-            ranges = status == 206 && range != null && range.total() != null;
-            size = ranges ? range.total() : OriginRequest.longHeader(in, "Content-Length");
-        } else {
-            ranges = "bytes".equalsIgnoreCase(header(in, "Accept-Ranges"));
-            size = OriginRequest.longHeader(in, "Content-Length");
-        }
-        job.probed(check(job, new ProbeResult(size, header(in, "ETag"), header(in, "Last-Modified"), ranges,
-                fileName(in))));
+        return bytes;
     }
 
     private ProbeResult check(DownloadJob job, ProbeResult probe) {
@@ -153,11 +197,6 @@ public class OriginProbe {
         return URI.create(uri.getScheme() + "://" + authority.substring(authority.lastIndexOf('@') + 1)
                 + (uri.getRawPath() == null ? "" : uri.getRawPath())
                 + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()));
-    }
-
-    /** Statuses with which origins refuse HEAD while they may still serve GET. */
-    private static boolean headRefused(int status) {
-        return status == 400 || status == 403 || status == 405 || status == 501;
     }
 
     private static String header(Message in, String name) {

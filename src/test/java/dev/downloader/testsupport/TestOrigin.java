@@ -216,6 +216,7 @@ public final class TestOrigin implements AutoCloseable {
         final AtomicInteger stallsLeft = new AtomicInteger();
         volatile long stallBytesPerSecond;
         public final List<String> gets = new CopyOnWriteArrayList<>();
+        private final java.util.concurrent.atomic.AtomicInteger getsArrived = new java.util.concurrent.atomic.AtomicInteger();
         /** How many GETs of this file were being answered once each arrived (itself included), in order. */
         public final List<Integer> concurrencyAtGet = new CopyOnWriteArrayList<>();
         final AtomicInteger concurrentGets = new AtomicInteger();
@@ -471,6 +472,8 @@ public final class TestOrigin implements AutoCloseable {
             served.getTimes.add(System.currentTimeMillis());
             served.concurrencyAtGet.add(served.concurrentGets.incrementAndGet());
             served.gets.add(range == null ? "" : range);
+            // numbered as they arrive: the list's size may already count GETs that arrived after this one
+            int nth = served.getsArrived.incrementAndGet();
             mostConcurrentGets.accumulateAndGet(concurrentGets.incrementAndGet(), Math::max);
             AtomicBoolean answering = new AtomicBoolean(true);
             // a GET stops counting before its last bytes go out: the client cannot reuse the connection for the
@@ -482,7 +485,7 @@ public final class TestOrigin implements AutoCloseable {
                 }
             };
             try {
-                answerGet(exchange, served, content, range, answered);
+                answerGet(exchange, served, content, range, answered, nth);
             } finally {
                 answered.run();
             }
@@ -491,11 +494,11 @@ public final class TestOrigin implements AutoCloseable {
         }
     }
 
-    private void answerGet(HttpExchange exchange, Served served, Content content, String range, Runnable answered)
-            throws IOException {
+    private void answerGet(HttpExchange exchange, Served served, Content content, String range, Runnable answered,
+            int nth) throws IOException {
         var headers = exchange.getResponseHeaders();
         try {
-            Runnable action = served.getActions.remove(served.gets.size());
+            Runnable action = served.getActions.remove(nth);
             if (action != null) {
                 action.run();
             }
