@@ -11,6 +11,7 @@ import jakarta.inject.Inject;
 import org.apache.camel.CamelContext;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -69,6 +70,33 @@ class RedeliveryFlowTest extends FlowSupport {
                 "the first outcome and the true duplicate's answer, none for the redelivery");
         assertEquals(1, TestKafka.get().outcomes(o -> o.json().path("path").asText().equals("again/b.bin")).size(),
                 "the record without an id was redelivered too: no second outcome");
+    }
+
+    @Test
+    void theOffsetsOfAFloodAreCommittedUpToItsLastRecord() throws Exception {
+        // recorded requests are committed once per poll, at its last record: none may be left uncommitted (a dead
+        // letter's record is committed at once, so it goes first: its commit covers nothing after it)
+        TestKafka.get().send("flood-bad", "{\"id\": \"flood-bad\"}");
+        for (int i = 0; i < 30; i++) {
+            origin.serve("/flood/" + i + ".bin", randomBytes(1000, 200 + i));
+            TestKafka.get().send("flood-" + i, "{\"id\": \"flood-" + i + "\", \"url\": \""
+                    + origin.url("/flood/" + i + ".bin") + "\"}");
+        }
+        for (int i = 0; i < 30; i++) {
+            assertEquals("COMPLETED", TestKafka.get().awaitOutcome("flood-" + i).json().path("status").asText());
+        }
+        TestKafka.get().awaitOutcome("flood-bad");
+
+        String group = ConfigProvider.getConfig().getValue("downloader.consumer-group", String.class);
+        TopicPartition partition = new TopicPartition(
+                ConfigProvider.getConfig().getValue("downloader.topic.requests", String.class), 0);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class)))) {
+            long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition).get()
+                    .offset();
+            await().atMost(Duration.ofSeconds(10)).until(() -> admin.listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata().get().get(partition).offset() == end);
+        }
     }
 
     private static long offsetOf(JsonNode result) {
