@@ -143,9 +143,11 @@ public class DownloadStore {
     }
 
     /**
-     * Claims queued downloads for this node, highest priority and oldest first, up to the free slots. The rows are
-     * locked as they are read and rows another node holds are skipped ({@code FOR UPDATE SKIP LOCKED}), so nodes
-     * polling the same table neither wait for each other nor claim the same download.
+     * Claims queued downloads for this node, highest priority and oldest first, up to the free slots. The next rows in
+     * queue order are read from the download_claim index, four per free slot, and each is taken by its conditional move
+     * from QUEUED to RUNNING: a row another node moved first is not moved again, and this node goes on to the next.
+     * Nothing is locked while it is read: H2 sorts every row a FOR UPDATE query reads, and parses such a query again
+     * at every call.
      */
     public List<String> claimQueued(int maxActive) throws SQLException {
         return inTransaction(c -> {
@@ -160,28 +162,27 @@ public class DownloadStore {
                 }
             }
             int free = maxActive - running;
-            if (free > 0) {
-                // the next rows in queue order, read from the download_claim index (H2 sorts every row a FOR UPDATE
-                // query reads), four per free slot so that nodes claiming at once find rows the others have not locked
-                String queued = "state = '" + QUEUED + "'";
-                String order = " ORDER BY state, priority DESC, created_at, id";
-                try (PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE " + queued
-                        + " AND id IN (SELECT id FROM download WHERE " + queued + order + " FETCH FIRST " + 4 * free
-                        + " ROWS ONLY)" + order + " FETCH FIRST " + free + " ROWS ONLY FOR UPDATE SKIP LOCKED")) {
-                    try (ResultSet r = s.executeQuery()) {
-                        while (r.next()) {
-                            claimed.add(r.getString(1));
-                        }
+            if (free <= 0) {
+                return claimed;
+            }
+            List<String> next = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT id FROM download WHERE state = '" + QUEUED
+                    + "' ORDER BY state, priority DESC, created_at, id FETCH FIRST ? ROWS ONLY")) {
+                s.setInt(1, 4 * free);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        next.add(r.getString(1));
                     }
                 }
-                try (PreparedStatement s = move(c, QUEUED, RUNNING, "owner_node = ?, heartbeat_at ="
-                        + " CURRENT_TIMESTAMP, started_at = CURRENT_TIMESTAMP, attempts = attempts + 1", "id = ?")) {
-                    for (String id : claimed) {
-                        s.setString(1, nodeId);
-                        s.setString(2, id);
-                        s.addBatch();
+            }
+            try (PreparedStatement s = move(c, QUEUED, RUNNING, "owner_node = ?, heartbeat_at ="
+                    + " CURRENT_TIMESTAMP, started_at = CURRENT_TIMESTAMP, attempts = attempts + 1", "id = ?")) {
+                for (int i = 0; i < next.size() && claimed.size() < free; i++) {
+                    s.setString(1, nodeId);
+                    s.setString(2, next.get(i));
+                    if (s.executeUpdate() == 1) {
+                        claimed.add(next.get(i));
                     }
-                    s.executeBatch();
                 }
             }
             return claimed;
