@@ -7,7 +7,6 @@ import javax.sql.DataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Produces;
-import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 
 import io.agroal.api.AgroalDataSource;
@@ -17,8 +16,8 @@ import io.smallrye.common.annotation.Identifier;
 /**
  * The one database in use, chosen by configuration at start: the embedded H2 (the default datasource) or PostgreSQL
  * (the datasource named {@code postgresql}, active once its URL is set). Both are built in; the other one is
- * deactivated ({@code quarkus.datasource.active=false} turns H2 off). The routes reach it as the bean
- * {@code downloads}, the Java code as {@code @Identifier("downloads") DataSource}.
+ * deactivated ({@code quarkus.datasource.active=false} turns H2 off). The code reaches it as
+ * {@code @Identifier("downloads") DataSource}.
  */
 @ApplicationScoped
 public class Database {
@@ -27,7 +26,6 @@ public class Database {
 
     @Produces
     @Singleton
-    @Named(NAME)
     @Identifier(NAME)
     DataSource active(@Any InjectableInstance<AgroalDataSource> dataSources) {
         List<AgroalDataSource> active = dataSources.listActive();

@@ -38,6 +38,7 @@ import dev.downloader.DownloaderConfig;
 import dev.downloader.outcome.Outcome;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ProbeResult;
+import dev.downloader.request.DownloadRequest;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import org.jboss.logging.Logger;
@@ -86,6 +87,21 @@ public class DownloadStore {
 
     public String nodeId() {
         return nodeId;
+    }
+
+    /** Records a valid request as a QUEUED download, with the record it came from. */
+    public void record(DownloadRequest request, Source source) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("INSERT INTO download (id, state, request_json, priority,"
+                        + " source_topic, source_partition, source_offset) VALUES (?, '" + QUEUED + "', ?, ?, ?, ?, ?)")) {
+            s.setString(1, request.id());
+            s.setString(2, request.received().toString());
+            s.setInt(3, request.priority());
+            s.setString(4, source.topic());
+            s.setInt(5, source.partition());
+            s.setLong(6, source.offset());
+            s.executeUpdate();
+        }
     }
 
     public boolean isKnown(String id) throws SQLException {
