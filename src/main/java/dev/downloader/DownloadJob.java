@@ -274,6 +274,15 @@ public final class DownloadJob {
         }
     }
 
+    /**
+     * Chunk {@code index}'s bytes are all written: the digest passes it, hashing on over the done chunks that follow
+     * (read back from the file where their bytes came ahead of their turn).
+     */
+    public void chunkDone(int index) {
+        ledger.markDone(index);
+        digest.advance(ledger, part);
+    }
+
     /** The iterators the chunk split walks: one per connection. */
     public List<Iterator<Integer>> lanes() {
         return ledger.lanes(connections);

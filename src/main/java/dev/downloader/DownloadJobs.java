@@ -263,8 +263,7 @@ public class DownloadJobs {
      */
     public void chunkDone(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job,
             @ExchangeProperty(ChunkFetcher.CHUNK) Chunk chunk) {
-        job.ledger().markDone(chunk.index());
-        job.digest().advance(job.ledger(), job.part());
+        job.chunkDone(chunk.index());
     }
 
     /**

@@ -41,22 +41,18 @@ public class ChunkFetcher {
     private final OffsetWriter writer;
     private final Credentials credentials;
     private final OriginHosts hosts;
-    private final Bandwidth bandwidth;
+    private final Arrivals arrivals;
     private final DownloadMetrics metrics;
     private final long maxSize;
-    private final long minBytesPerSecond;
-    private final long stallWindowMs;
 
-    public ChunkFetcher(OffsetWriter writer, Credentials credentials, OriginHosts hosts, Bandwidth bandwidth,
+    public ChunkFetcher(OffsetWriter writer, Credentials credentials, OriginHosts hosts, Arrivals arrivals,
             DownloaderConfig config, DownloadMetrics metrics) {
         this.writer = writer;
         this.metrics = metrics;
         this.credentials = credentials;
         this.hosts = hosts;
-        this.bandwidth = bandwidth;
+        this.arrivals = arrivals;
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(0L);
-        this.minBytesPerSecond = config.stall().minBytesPerSecond().asLongValue();
-        this.stallWindowMs = config.stall().windowMs();
     }
 
     public void prepare(Exchange exchange) throws IOException {
@@ -118,8 +114,7 @@ public class ChunkFetcher {
                     origin.received(buffer.remaining());
                 });
         if (!ledger.hasBytesLeft(0)) {
-            ledger.markDone(0);
-            job.digest().advance(ledger, job.part());
+            job.chunkDone(0);
         }
     }
 
@@ -205,7 +200,7 @@ public class ChunkFetcher {
             }
             InputStream stream = body instanceof InputStream s ? s : InputStream.nullInputStream();
             ChunkLedger ledger = job.ledger();
-            StallWatch stall = new StallWatch(minBytesPerSecond, stallWindowMs, System::currentTimeMillis);
+            Arrivals.Watch arrival = arrivals.watch(job, host);
             OffsetWriter.Allowance allowance = job.ranged()
                     ? (position, read) -> ledger.admit(chunk.index(), position, read)
                     : OffsetWriter.WHOLE_RANGE;
@@ -217,10 +212,7 @@ public class ChunkFetcher {
                 ledger.addReceived(chunk.index(), bytes);
                 job.addTransferred(bytes);
                 source.received(bytes);
-                job.requireNotStopped();
-                stall.arrived(bytes);
-                bandwidth.received(bytes);
-                metrics.received(host, bytes);
+                arrival.arrived(bytes);
             });
             // a range cut short by the tail leaves the rest of its body unread: the connection is dropped, not drained
             complete = length == OffsetWriter.TO_END_OF_STREAM || written == length;

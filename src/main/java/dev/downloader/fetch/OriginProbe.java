@@ -23,7 +23,6 @@ import dev.downloader.DownloaderConfig;
 import dev.downloader.ErrorCode;
 import dev.downloader.auth.Credentials;
 import dev.downloader.plan.ProbeResult;
-import dev.downloader.watch.DownloadMetrics;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
@@ -45,24 +44,18 @@ public class OriginProbe {
     private final OriginGuard guard;
     private final Credentials credentials;
     private final OriginHosts hosts;
-    private final Bandwidth bandwidth;
-    private final DownloadMetrics metrics;
+    private final Arrivals arrivals;
     private final Long maxSize;
     private final int firstBytes;
-    private final long minBytesPerSecond;
-    private final long stallWindowMs;
 
-    public OriginProbe(OriginGuard guard, Credentials credentials, OriginHosts hosts, Bandwidth bandwidth,
-            DownloadMetrics metrics, DownloaderConfig config) {
+    public OriginProbe(OriginGuard guard, Credentials credentials, OriginHosts hosts, Arrivals arrivals,
+            DownloaderConfig config) {
         this.hosts = hosts;
         this.guard = guard;
         this.credentials = credentials;
-        this.bandwidth = bandwidth;
-        this.metrics = metrics;
+        this.arrivals = arrivals;
         this.maxSize = config.maxSize().map(s -> s.asLongValue()).orElse(null);
         this.firstBytes = (int) config.bufferSize().asLongValue();
-        this.minBytesPerSecond = config.stall().minBytesPerSecond().asLongValue();
-        this.stallWindowMs = config.stall().windowMs();
     }
 
     public void prepare(Exchange exchange) throws UnknownHostException {
@@ -125,8 +118,7 @@ public class OriginProbe {
     /** Reads the probe's body, watched for stalls and counted against the bandwidth cap like any range. */
     private byte[] read(DownloadJob job, InputStream stream, int length) throws IOException {
         byte[] bytes = new byte[length];
-        StallWatch stall = new StallWatch(minBytesPerSecond, stallWindowMs, System::currentTimeMillis);
-        String host = OriginHosts.key(job.url());
+        Arrivals.Watch arrival = arrivals.watch(job, OriginHosts.key(job.url()));
         int total = 0;
         while (total < length) {
             int read = stream.read(bytes, total, length - total);
@@ -134,10 +126,7 @@ public class OriginProbe {
                 throw new IOException("the probe's body ended after " + total + " of " + length + " bytes");
             }
             total += read;
-            job.requireNotStopped();
-            stall.arrived(read);
-            bandwidth.received(read);
-            metrics.received(host, read);
+            arrival.arrived(read);
         }
         return bytes;
     }
