@@ -35,10 +35,13 @@ class LivePageFlowTest extends FlowSupport {
         byte[] content = randomBytes(3_000_000, 91);
         // two connections at 100 KB/s each: fifteen seconds, unless cancelled
         TestOrigin.Served served = origin.serve("/page/file.bin", content).throttled(100_000);
-        TestKafka.get().send("page-1", "{\"id\": \"page-1\", \"url\": \"" + origin.url("/page/file.bin")
-                + "\", \"connections\": 2}");
 
         try (HeadlessChromium browser = HeadlessChromium.open(page.toString(), 1100, 420)) {
+            // requested once the page runs: a browser slow to start on a loaded machine must not miss the download
+            await().atMost(Duration.ofSeconds(30)).until(() -> "complete".equals(
+                    browser.evaluate("document.readyState").asText()));
+            TestKafka.get().send("page-1", "{\"id\": \"page-1\", \"url\": \"" + origin.url("/page/file.bin")
+                    + "\", \"connections\": 2}");
             double first = awaitPercent(browser, 0);
             double later = awaitPercent(browser, first);
             assertTrue(later > first, "the bar moves: " + first + " then " + later);
