@@ -99,7 +99,8 @@ public class DownloadJobs {
      * probe, persists the plan and preallocates tmp/&lt;id&gt;.part.
      */
     public void plan(@ExchangeProperty(DownloadJob.PROPERTY) DownloadJob job) throws IOException, SQLException {
-        StoredPlan saved = store.loadPlan(job.id());
+        // a first run, as nearly every small file is, has no plan to read back
+        StoredPlan saved = job.planSaved() ? store.loadPlan(job.id()) : null;
         if (saved != null && resume(job, saved)) {
             return;
         }

@@ -45,8 +45,8 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
- * The state repository: downloads and their chunks in the database, the queue of record. The accept route inserts
- * rows itself (Camel JDBC, visible in the YAML); everything after goes through here.
+ * The state repository: downloads and their chunks in the database, the queue of record. Every statement of the
+ * service is here.
  */
 @ApplicationScoped
 @Named("downloadStore")
@@ -54,6 +54,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 public class DownloadStore {
 
     private static final Logger LOG = Logger.getLogger(DownloadStore.class);
+    /** SQLSTATE of a duplicate key, in H2 and PostgreSQL alike. */
+    private static final String UNIQUE_VIOLATION = "23505";
 
     private final DataSource dataSource;
     private final String nodeId;
@@ -89,8 +91,24 @@ public class DownloadStore {
         return nodeId;
     }
 
-    /** Records a valid request as a QUEUED download, with the record it came from. */
-    public void record(DownloadRequest request, Source source) throws SQLException {
+    /** What the accept found when it recorded a request. */
+    public enum Recorded {
+        /** A new download, QUEUED. */
+        NEW,
+        /**
+         * The very record the download was recorded from, delivered again (an offset commit lost in a rebalance, a
+         * crash between insert and commit): it gets no outcome of its own.
+         */
+        REDELIVERY,
+        /** Another request with a known id: answered as a duplicate, never downloaded again. */
+        KNOWN
+    }
+
+    /**
+     * Records a valid request as a QUEUED download, with the record it came from. The INSERT comes first: nearly every
+     * request is new, and only one whose id is taken is looked at again.
+     */
+    public Recorded record(DownloadRequest request, Source source) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("INSERT INTO download (id, state, request_json, priority,"
                         + " source_topic, source_partition, source_offset) VALUES (?, '" + QUEUED + "', ?, ?, ?, ?, ?)")) {
@@ -101,24 +119,16 @@ public class DownloadStore {
             s.setInt(5, source.partition());
             s.setLong(6, source.offset());
             s.executeUpdate();
-        }
-    }
-
-    public boolean isKnown(String id) throws SQLException {
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("SELECT 1 FROM download WHERE id = ?")) {
-            s.setString(1, id);
-            try (ResultSet r = s.executeQuery()) {
-                return r.next();
+            return Recorded.NEW;
+        } catch (SQLException e) {
+            if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                throw e;
             }
         }
+        return isRecordedFrom(request.id(), source) ? Recorded.REDELIVERY : Recorded.KNOWN;
     }
 
-    /**
-     * True when this record is the one the download was recorded from, delivered again (an offset commit lost in a
-     * rebalance, a crash between insert and commit): a redelivery, which gets no outcome of its own.
-     */
-    public boolean isRedelivery(String id, Source source) throws SQLException {
+    private boolean isRecordedFrom(String id, Source source) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("SELECT 1 FROM download WHERE id = ? AND source_topic = ?"
                         + " AND source_partition = ? AND source_offset = ?")) {
