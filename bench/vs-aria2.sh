@@ -55,7 +55,11 @@ http {
   uwsgi_temp_path $WORK/nginx/uwsgi;
   scgi_temp_path $WORK/nginx/scgi;
   server { listen 127.0.0.1:$PLAIN_PORT; root $WORK/www; }
-  server { listen 127.0.0.1:$SLOW_PORT; root $WORK/www; limit_rate 8m; }
+  # limit_rate paces each request by delaying after every write, so the last write of a request is free. With
+  # sendfile_max_chunk at its default (2m), every request's first 2 MiB arrived at once: 1 MiB and 2 MiB ranges were
+  # not throttled at all, and more, shorter requests ran faster than the link. 64 KiB writes keep the limit per
+  # connection whatever the request size (measured with curl -r: 8 MiB in 0.92 s, 1 MiB in 0.11 s).
+  server { listen 127.0.0.1:$SLOW_PORT; root $WORK/www; limit_rate 8m; sendfile_max_chunk 64k; }
 }
 EOF
 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" 2> "$WORK/nginx/stderr.log" &
