@@ -107,8 +107,11 @@ public class DownloadStore {
     /**
      * Records a valid request as a QUEUED download, with the record it came from. The INSERT comes first: nearly every
      * request is new, and only one whose id is taken is looked at again.
+     *
+     * @return the name of what was found ({@link Recorded}): the accept route compares it with a literal, which Camel
+     *         does directly, where an enum took a search through its type converters at every record
      */
-    public Recorded record(DownloadRequest request, Source source) throws SQLException {
+    public String record(DownloadRequest request, Source source) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("INSERT INTO download (id, state, request_json, priority,"
                         + " source_topic, source_partition, source_offset) VALUES (?, '" + QUEUED + "', ?, ?, ?, ?, ?)")) {
@@ -119,13 +122,13 @@ public class DownloadStore {
             s.setInt(5, source.partition());
             s.setLong(6, source.offset());
             s.executeUpdate();
-            return Recorded.NEW;
+            return Recorded.NEW.name();
         } catch (SQLException e) {
             if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
                 throw e;
             }
         }
-        return isRecordedFrom(request.id(), source) ? Recorded.REDELIVERY : Recorded.KNOWN;
+        return (isRecordedFrom(request.id(), source) ? Recorded.REDELIVERY : Recorded.KNOWN).name();
     }
 
     private boolean isRecordedFrom(String id, Source source) throws SQLException {
