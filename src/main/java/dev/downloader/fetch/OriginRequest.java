@@ -8,6 +8,7 @@ import java.util.Set;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.http.common.HttpMethods;
 import org.apache.hc.core5.http.io.EofSensorInputStream;
 
 import dev.downloader.DownloadJob;
@@ -40,7 +41,8 @@ final class OriginRequest {
         in.setBody(null);
         job.request().headers().forEach(in::setHeader);
         in.setHeader(Exchange.HTTP_URI, url.toString());
-        in.setHeader(Exchange.HTTP_METHOD, method);
+        // as camel-http's own enum: it reads the header as one, and a string took a search of Camel's type converters
+        in.setHeader(Exchange.HTTP_METHOD, HttpMethods.valueOf(method));
         // identity: ranges and lengths are about the bytes stored, not a compressed form of them; and should the
         // origin encode anyway, the bytes are still written as sent: camel-http would otherwise gunzip the body
         in.setHeader("Accept-Encoding", "identity");
