@@ -11,7 +11,7 @@ public final class ChunkPlanner {
 
     /** Chunks a connection is given in turn when the file is too small for default-sized chunks. */
     static final int WAVES = 4;
-    /** Below this, a chunk read back costs well under a millisecond: cutting finer would only add requests. */
+    /** A chunk this size is read back and hashed in under a millisecond here: cutting finer would only add requests. */
     static final long WAVE_FLOOR = 1 << 20;
 
     private final int maxChunks;
