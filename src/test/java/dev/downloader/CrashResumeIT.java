@@ -10,11 +10,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +36,10 @@ import dev.downloader.testsupport.TestOrigin;
  * The packaged service, run as a process, stopped for real in the middle of a download from a throttled origin (four
  * connections, several chunks in flight), then started again on the same data directory: SIGKILL and SIGTERM. What it
  * measures (bytes the origin sent twice) is printed and bounded. A duplicate request sent while the first runs is
- * answered once, across the crash.
+ * answered once, across the crash. A node killed right after it committed the offsets of a flood of requests, or
+ * published some of their outcomes, loses none of them and answers none twice: H2 writes commits behind, and the
+ * service makes them reach the file before it tells Kafka (these tests run H2 with a ten-minute write delay, so only
+ * the service's own flushes write anything).
  */
 class CrashResumeIT {
 
@@ -151,6 +160,118 @@ class CrashResumeIT {
         assertEquals("ORIGIN_CHANGED", result.path("error").path("code").asText(), result.toString());
         assertFalse(Files.exists(data.resolve("raw/changed.bin")), "nothing mixing two versions is ever placed");
         assertFalse(Files.exists(data.resolve("tmp/changed-1.part")));
+    }
+
+    @Test
+    void sigkillRightAfterAFloodsOffsetsAreCommittedLosesNoRequest() throws Exception {
+        // one slot, held by a slow file (taken first), so the rest of the flood waits in the database, recorded and
+        // not begun
+        byte[] slow = new byte[512 * 1024];
+        new Random(7).nextBytes(slow);
+        origin.serve("/flood/accepted-slow.bin", slow).throttled(8 * 1024);
+        byte[] small = smallFile();
+        List<String> ids = new ArrayList<>(List.of("accepted-slow"));
+        kafka.send("requests-accepted", "accepted-slow",
+                request("accepted-slow", "/flood/accepted-slow.bin", "raw/accepted/slow.bin", 1));
+        for (int i = 0; i < 30; i++) {
+            origin.serve("/flood/accepted-" + i + ".bin", small);
+            ids.add("accepted-" + i);
+            kafka.send("requests-accepted", "accepted-" + i,
+                    request("accepted-" + i, "/flood/accepted-" + i + ".bin", "raw/accepted/" + i + ".bin", 0));
+        }
+        Path data = dataDir("accepted");
+        Map<String, String> config = writingBehind(data, "accepted");
+        try (ServiceProcess first = ServiceProcess.start(config, WORK.resolve("accepted-1.log"))) {
+            awaitCommitted("group-accepted", ids.size());
+            first.kill();
+        }
+        assertEquals(List.of(), kafka.outcomes(o -> o.key().startsWith("accepted-")), "nothing ended before the kill");
+        origin.serve("/flood/accepted-slow.bin", slow);
+        try (ServiceProcess second = ServiceProcess.start(config, WORK.resolve("accepted-2.log"))) {
+            for (String id : ids) {
+                assertEquals("COMPLETED", kafka.awaitOutcome(id).json().path("status").asText(), id);
+            }
+            second.kill();
+        }
+        assertArrayEquals(small, Files.readAllBytes(data.resolve("raw/accepted/29.bin")));
+    }
+
+    @Test
+    void sigkillRightAfterOutcomesArePublishedNeverPublishesThemAgain() throws Exception {
+        byte[] slow = new byte[512 * 1024];
+        new Random(8).nextBytes(slow);
+        origin.serve("/flood/published-slow.bin", slow).throttled(8 * 1024);
+        byte[] small = smallFile();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 21; i++) {
+            String id = i == 10 ? "published-slow" : "published-" + i;
+            String path = "/flood/" + id + ".bin";
+            if (i != 10) {
+                origin.serve(path, small);
+            }
+            ids.add(id);
+            // ten first, then the slow one, then the rest
+            kafka.send("requests-published", id,
+                    request(id, path, "raw/published/" + id + ".bin", i < 10 ? 2 : i == 10 ? 1 : 0));
+        }
+        Path data = dataDir("published");
+        Map<String, String> config = writingBehind(data, "published");
+        // a relay that would publish again, within this test, any outcome the restart finds unmarked
+        config.put("downloader.outbox.interval-ms", "500");
+        config.put("downloader.outbox.grace-ms", "3000");
+        try (ServiceProcess first = ServiceProcess.start(config, WORK.resolve("published-1.log"))) {
+            // ten outcomes out, the slow one holding the only slot: then killed, once their marks are batched (100 ms)
+            for (String id : ids.subList(0, 10)) {
+                kafka.awaitOutcome(id);
+            }
+            awaitCommitted("group-published", ids.size());
+            Thread.sleep(500);
+            first.kill();
+        }
+        origin.serve("/flood/published-slow.bin", slow);
+        try (ServiceProcess second = ServiceProcess.start(config, WORK.resolve("published-2.log"))) {
+            for (String id : ids) {
+                kafka.awaitOutcome(id);
+            }
+            // long enough for the relay to publish again whatever the restart found recorded but unmarked
+            Thread.sleep(6000);
+            second.kill();
+        }
+        for (String id : ids) {
+            List<TestKafka.Outcome> outcomes = kafka.outcomes(o -> id.equals(o.key()));
+            assertEquals(1, outcomes.size(), "exactly one outcome for " + id + ": " + outcomes);
+            assertEquals("COMPLETED", outcomes.get(0).json().path("status").asText(), id);
+        }
+    }
+
+    /** A request the claim takes by its priority: a flood recorded in one poll shares its timestamps, and then the id decides. */
+    private static byte[] request(String id, String path, String target, int priority) {
+        return ("{\"id\": \"" + id + "\", \"url\": \"" + origin.url(path) + "\", \"target\": \"" + target
+                + "\", \"priority\": " + priority + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static byte[] smallFile() {
+        byte[] small = new byte[32 * 1024];
+        new Random(9).nextBytes(small);
+        return small;
+    }
+
+    /** One download at a time, and H2 writing only when the service flushes (a ten-minute write delay). */
+    private static Map<String, String> writingBehind(Path data, String scenario) {
+        Map<String, String> config = config(data, scenario);
+        config.put("downloader.max-active-downloads", "1");
+        config.put("quarkus.datasource.jdbc.url",
+                "jdbc:h2:file:" + data + "/downloads;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=600000;QUERY_CACHE_SIZE=64");
+        return config;
+    }
+
+    /** Waits until the group has committed {@code records} offsets on its requests topic. */
+    private static void awaitCommitted(String group, long records) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50)).until(() -> admin
+                    .listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS)
+                    .values().stream().filter(Objects::nonNull).mapToLong(OffsetAndMetadata::offset).sum() >= records);
+        }
     }
 
     private static void assertCompletedWhole(JsonNode result, Path file) throws Exception {

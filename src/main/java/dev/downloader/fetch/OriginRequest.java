@@ -8,7 +8,7 @@ import java.util.Set;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
-import org.apache.camel.http.common.HttpMethods;
+import org.apache.camel.component.http.HttpMethods;
 import org.apache.hc.core5.http.io.EofSensorInputStream;
 
 import dev.downloader.DownloadJob;
@@ -41,7 +41,8 @@ final class OriginRequest {
         in.setBody(null);
         job.request().headers().forEach(in::setHeader);
         in.setHeader(Exchange.HTTP_URI, url.toString());
-        // as camel-http's own enum: it reads the header as one, and a string took a search of Camel's type converters
+        // as camel-http's own enum (org.apache.camel.component.http, not camel-http-common's twin): it reads the header
+        // as that one, and anything else took a search of Camel's type converters at every request
         in.setHeader(Exchange.HTTP_METHOD, HttpMethods.valueOf(method));
         // identity: ranges and lengths are about the bytes stored, not a compressed form of them; and should the
         // origin encode anyway, the bytes are still written as sent: camel-http would otherwise gunzip the body

@@ -36,6 +36,7 @@ public final class RequestValidator {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
     private static final Pattern HEX = Pattern.compile("[0-9a-fA-F]+");
+    private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*");
     private static final Map<String, Integer> CHECKSUM_HEX_LENGTHS = Map.of("SHA-256", 64, "SHA-1", 40, "MD5", 32);
     private static final int MAX_URL_LENGTH = 8192;
     private static final int MAX_MIRRORS = 16;
@@ -202,7 +203,7 @@ public final class RequestValidator {
         if (target.isEmpty() || target.length() > MAX_TARGET_LENGTH) {
             throw notAllowed(target, "must be 1-" + MAX_TARGET_LENGTH + " characters");
         }
-        if (target.startsWith("/") || target.indexOf('\\') >= 0 || target.matches("^[A-Za-z]:.*")) {
+        if (target.startsWith("/") || target.indexOf('\\') >= 0 || DRIVE.matcher(target).matches()) {
             throw notAllowed(target, "must be a relative path with '/' separators");
         }
         if (target.codePoints().anyMatch(RequestValidator::isHidden)) {

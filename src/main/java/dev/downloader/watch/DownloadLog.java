@@ -3,6 +3,7 @@ package dev.downloader.watch;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
@@ -28,6 +29,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 public class DownloadLog {
 
     private static final Logger LOG = Logger.getLogger("dev.downloader.download");
+    private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
     public void started(DownloadJob job) {
         LOG.info(oneLine("download " + job.id() + " started: " + loggable(job.request().url())));
@@ -90,7 +92,7 @@ public class DownloadLog {
 
     /** Without user-info, and on one line: ids and messages may quote what a request or an origin sent. */
     private static String oneLine(String text) {
-        return RequestEcho.scrub(text).replaceAll("\\p{Cntrl}", "?");
+        return CONTROL.matcher(RequestEcho.scrub(text)).replaceAll("?");
     }
 
     /** What a run did: its URL as logged, its bytes, its time so far. */
