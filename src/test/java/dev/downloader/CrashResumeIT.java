@@ -244,7 +244,10 @@ class CrashResumeIT {
         }
     }
 
-    /** A request the claim takes by its priority: a flood recorded in one poll shares its timestamps, and then the id decides. */
+    /**
+     * A request the claim takes by its priority: a flood recorded in one poll shares its timestamps, and then the id
+     * decides.
+     */
     private static byte[] request(String id, String path, String target, int priority) {
         return ("{\"id\": \"" + id + "\", \"url\": \"" + origin.url(path) + "\", \"target\": \"" + target
                 + "\", \"priority\": " + priority + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
