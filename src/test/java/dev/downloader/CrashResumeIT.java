@@ -220,12 +220,13 @@ class CrashResumeIT {
         config.put("downloader.outbox.interval-ms", "500");
         config.put("downloader.outbox.grace-ms", "3000");
         try (ServiceProcess first = ServiceProcess.start(config, WORK.resolve("published-1.log"))) {
-            // ten outcomes out, the slow one holding the only slot: then killed, once their marks are batched (100 ms)
+            // ten outcomes out, the slow one holding the only slot: then killed, once their marks are batched and
+            // flushed (at most 200 ms later; a crash within that window leaves them to the relay, by design)
             for (String id : ids.subList(0, 10)) {
                 kafka.awaitOutcome(id);
             }
             awaitCommitted("group-published", ids.size());
-            Thread.sleep(500);
+            Thread.sleep(1500);
             first.kill();
         }
         origin.serve("/flood/published-slow.bin", slow);
