@@ -58,8 +58,7 @@ class CrashResumeIT {
         broker.createTopics(List.of("downloads.results", "downloads.dlq", "downloads.progress"));
         kafka = TestKafka.of(broker.bootstrapServers());
         origin = new TestOrigin();
-        content = new byte[SIZE];
-        new Random(42).nextBytes(content);
+        content = randomBytes(SIZE, 42);
     }
 
     @AfterAll
@@ -166,10 +165,9 @@ class CrashResumeIT {
     void sigkillRightAfterAFloodsOffsetsAreCommittedLosesNoRequest() throws Exception {
         // one slot, held by a slow file (taken first), so the rest of the flood waits in the database, recorded and
         // not begun
-        byte[] slow = new byte[512 * 1024];
-        new Random(7).nextBytes(slow);
+        byte[] slow = randomBytes(512 * 1024, 7);
         origin.serve("/flood/accepted-slow.bin", slow).throttled(8 * 1024);
-        byte[] small = smallFile();
+        byte[] small = randomBytes(32 * 1024, 9);
         List<String> ids = new ArrayList<>(List.of("accepted-slow"));
         kafka.send("requests-accepted", "accepted-slow",
                 request("accepted-slow", "/flood/accepted-slow.bin", "raw/accepted/slow.bin", 1));
@@ -198,10 +196,9 @@ class CrashResumeIT {
 
     @Test
     void sigkillRightAfterOutcomesArePublishedNeverPublishesThemAgain() throws Exception {
-        byte[] slow = new byte[512 * 1024];
-        new Random(8).nextBytes(slow);
+        byte[] slow = randomBytes(512 * 1024, 8);
         origin.serve("/flood/published-slow.bin", slow).throttled(8 * 1024);
-        byte[] small = smallFile();
+        byte[] small = randomBytes(32 * 1024, 9);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 21; i++) {
             String id = i == 10 ? "published-slow" : "published-" + i;
@@ -254,10 +251,10 @@ class CrashResumeIT {
                 + "\", \"priority\": " + priority + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    private static byte[] smallFile() {
-        byte[] small = new byte[32 * 1024];
-        new Random(9).nextBytes(small);
-        return small;
+    private static byte[] randomBytes(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
     }
 
     /** One download at a time, and H2 writing only when the service flushes (a ten-minute write delay). */
