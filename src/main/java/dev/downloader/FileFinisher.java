@@ -106,17 +106,19 @@ public class FileFinisher {
      * the data directory: nothing is created or written outside it.
      */
     private Path createParents(String target) throws IOException {
-        Path root = dataDir.toRealPath();
         Path relativeParent = Path.of(target).getParent();
         Path current = dataDir;
         for (int i = 0; relativeParent != null && i < relativeParent.getNameCount(); i++) {
             current = current.resolve(relativeParent.getName(i));
-            try {
-                Files.createDirectory(current);
-            } catch (FileAlreadyExistsException there) {
-                // there before, or made this instant by another download (or node on a shared volume): checked below
+            // nearly always there already: looked at first, as a refused mkdir costs two exceptions
+            if (Files.notExists(current, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    Files.createDirectory(current);
+                } catch (FileAlreadyExistsException there) {
+                    // made this instant by another download (or node on a shared volume): checked below
+                }
             }
-            if (Files.isSymbolicLink(current) && !current.toRealPath().startsWith(root)) {
+            if (Files.isSymbolicLink(current) && !current.toRealPath().startsWith(dataDir.toRealPath())) {
                 throw new DownloadFailure(ErrorCode.TARGET_NOT_ALLOWED, "target " + target
                         + " leads out of the data directory through the link " + dataDir.relativize(current));
             }
@@ -164,7 +166,7 @@ public class FileFinisher {
     public void writeMeta(Outcome result) {
         Path meta = dataDir.resolve("meta");
         try {
-            Files.createDirectories(meta);
+            createDirectoryOnce(meta);
             Path tmp = meta.resolve(result.id() + ".json.tmp");
             Files.writeString(tmp, result.json(), StandardCharsets.UTF_8);
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
@@ -175,6 +177,13 @@ public class FileFinisher {
         } catch (IOException e) {
             throw new DownloadFailure(ErrorCode.STORAGE.name(), "cannot write meta/" + result.id() + ".json: " + e,
                     null, false, e);
+        }
+    }
+
+    /** A directory of the data layout, made when missing (it nearly always exists: a refused mkdir costs two exceptions). */
+    static void createDirectoryOnce(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
         }
     }
 

@@ -61,6 +61,7 @@ public class DownloadStore {
     private final String nodeId;
     /** Whether commits are written behind (H2), learnt from the first connection: null until then. */
     private volatile Boolean writtenBehind;
+    private final GroupFlush checkpoints = new GroupFlush(this::checkpoint);
 
     public DownloadStore(@Identifier(Database.NAME) DataSource dataSource, DownloaderConfig config) {
         this.dataSource = dataSource;
@@ -97,13 +98,17 @@ public class DownloadStore {
      * Makes every commit so far reach the database's file, before anything outside is told of it: an offset commit, a
      * published outcome. The embedded H2 writes commits behind (WRITE_DELAY), many in one page write, where one write
      * per commit cost a quarter of the CPU in a flood of small files; a CHECKPOINT writes them now (to the file, as a
-     * commit under WRITE_DELAY=0 did: a killed process loses none of them). A PostgreSQL commit is durable when it
-     * returns: nothing to do.
+     * commit under WRITE_DELAY=0 did: a killed process loses none of them). Callers that flush at the same time share
+     * one CHECKPOINT ({@link GroupFlush}). A PostgreSQL commit is durable when it returns: nothing to do.
      */
     public void flush() throws SQLException {
         if (Boolean.FALSE.equals(writtenBehind)) {
             return;
         }
+        checkpoints.flush();
+    }
+
+    private void checkpoint() throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             if (writtenBehind == null) {
                 writtenBehind = "H2".equals(c.getMetaData().getDatabaseProductName());
