@@ -11,8 +11,8 @@ import jakarta.inject.Singleton;
 
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.CamelContext;
-import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.builder.AggregationStrategies;
+import org.apache.camel.builder.ThreadPoolProfileBuilder;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 

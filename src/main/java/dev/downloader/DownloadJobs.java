@@ -371,7 +371,7 @@ public class DownloadJobs {
     private FileChannel openPart(DownloadJob job, Long size, boolean preallocate) {
         Path tmp = partFiles.directory();
         try {
-            FileFinisher.createDirectoryOnce(tmp);
+            FileFinisher.createDirectoryIfMissing(tmp);
             long usable = tmp.toFile().getUsableSpace();
             long promised = stillToWrite();
             if (size != null && usable - promised < size) {

@@ -166,7 +166,7 @@ public class FileFinisher {
     public void writeMeta(Outcome result) {
         Path meta = dataDir.resolve("meta");
         try {
-            createDirectoryOnce(meta);
+            createDirectoryIfMissing(meta);
             Path tmp = meta.resolve(result.id() + ".json.tmp");
             Files.writeString(tmp, result.json(), StandardCharsets.UTF_8);
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
@@ -181,7 +181,7 @@ public class FileFinisher {
     }
 
     /** A directory of the data layout, made when missing (it nearly always exists: a refused mkdir costs two exceptions). */
-    static void createDirectoryOnce(Path dir) throws IOException {
+    static void createDirectoryIfMissing(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir);
         }
