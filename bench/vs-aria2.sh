@@ -2,14 +2,17 @@
 # The service against aria2c (and curl) on one nginx origin, in one run: every case end to end through Kafka
 # (request produced -> outcome record), the others fetching the same files from the same nginx.
 # Installs what it lacks from Debian (nginx-light, aria2, kcat, time); needs a JDK and Maven.
-# Usage: bench/vs-aria2.sh            RUNS=3 CASES="throttled big small wide" HEAP=256m DB=h2 by default
+# Usage: bench/vs-aria2.sh            RUNS=3 CASES="throttled big small wide" HEAP=256m WARM_FLOODS=8 DB=h2 by default
 #        CASES=small RUNS=5 SERVICE_OPTS="-Ddownloader.max-active-downloads=8" bench/vs-aria2.sh
+#        JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/vs-aria2.sh    (the service on another JDK)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 CASES=${CASES:-"throttled big small wide"}
 HEAP=${HEAP:-256m}
 SMALL_FILES=${SMALL_FILES:-1000}
+WARM_FLOODS=${WARM_FLOODS:-8}   # floods the warm service takes; its last RUNS are timed (at least RUNS)
+[ "$WARM_FLOODS" -ge "$RUNS" ] || { echo "WARM_FLOODS ($WARM_FLOODS) must be at least RUNS ($RUNS)"; exit 1; }
 WORK=$PWD/target/bench-aria2
 KAFKA_PORT=19094
 PLAIN_PORT=18090    # nginx, unthrottled
@@ -27,8 +30,23 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-rm -rf "$WORK" && mkdir -p "$WORK/www/small" "$WORK/nginx"
+[ ! -d "$WORK" ] || { rm -rf "$WORK"; REMOVED_AT=$(date +%s); }
+mkdir -p "$WORK/www/small" "$WORK/nginx" "$WORK/set-aside"
 source bench/common.sh
+
+# Files the runs made are set aside (renamed), not deleted, until the script ends, and the runs start a minute after
+# the previous run's files were removed. On an ext4 volume without a journal
+# (these VMs' disks), the inode allocator skips every inode freed in the last minute, after looking it up: a thousand
+# files deleted between two runs made each file creation of the next run cost 0.1-0.6 ms of CPU (ext4's
+# recently_deleted in a profile), a cost that is the benchmark's, not the tools', and that hit the service twice per
+# file (part file and meta/<id>.json) where aria2c creates one.
+# A run's directory of a few big files is removed at once (few inodes, gigabytes).
+clear_run() {   # clear_run <dir>: set aside under $WORK/set-aside when it holds over 100 files, else removed
+  [ -e "$1" ] || return 0
+  if [ "$(find "$1" -type f | head -101 | wc -l)" -gt 100 ]; then mv "$1" "$(mktemp -d "$WORK/set-aside/XXXXXX")/"
+  else rm -rf "$1"; fi
+}
+trap 'cleanup; rm -rf "$WORK/set-aside"' EXIT
 
 echo "making the files (1 GiB, 256 MiB, $SMALL_FILES x 64 KiB) ..."
 head -c 1G /dev/urandom > "$WORK/www/1g.bin"
@@ -36,6 +54,10 @@ head -c 256M /dev/urandom > "$WORK/www/256m.bin"
 for i in $(seq -w 1 "$SMALL_FILES"); do head -c 64K /dev/urandom > "$WORK/www/small/f$i.bin"; done
 (cd "$WORK/www" && sha256sum 1g.bin 256m.bin small/*.bin) > "$WORK/sums.txt"
 sum_of() { awk -v f="$1" '$2 == f {print $1}' "$WORK/sums.txt"; }
+if [ -n "${REMOVED_AT:-}" ] && [ $((REMOVED_AT + 61 - $(date +%s))) -gt 0 ]; then
+  echo "waiting $((REMOVED_AT + 61 - $(date +%s))) s: the inodes of the previous run's files are a minute old then"
+  sleep $((REMOVED_AT + 61 - $(date +%s)))
+fi
 
 cat > "$WORK/nginx/nginx.conf" <<EOF
 $([ "$(id -u)" = 0 ] && echo "user root;")
@@ -93,7 +115,7 @@ database_opts() {
 
 start_case_service() {   # start_case_service <name> [-Dkey=value ...]: a fresh service, data dir and GC log per case
   local name=$1; shift
-  rm -rf "$WORK/data"
+  clear_run "$WORK/data"
   # shellcheck disable=SC2046,SC2086
   start_service "$WORK/service-$name.log" -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc-$name.log" $(database_opts "$name") \
     ${SERVICE_OPTS:-} "$@"
@@ -135,16 +157,24 @@ one_file() {   # one_file <tag> <url> <file under www> <connections>: RUNS downl
     ours "$tag-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/$tag-$r" "$file"
   done
 }
-same_bytes() {   # same_bytes <downloaded dir> <file under www>...: byte for byte, then removed
+same_bytes() {   # same_bytes <downloaded dir> <file under www>...: byte for byte, then cleared
   local dir=$1; shift
   for f; do cmp -s "$dir/$(basename "$f")" "$WORK/www/$f" || { echo "$dir/$(basename "$f") differs from $f"; exit 1; }; done
-  rm -rf "$dir"
+  clear_run "$dir"
+}
+
+small_flood() {   # small_flood <tag>: every small file requested at once from the running service, checked, cleared
+  local tag=$1 f
+  while read -r f; do
+    request "$tag-$f" "http://127.0.0.1:$PLAIN_PORT/small/$f" "bench/$tag/$f" "$(sum_of "small/$f")"
+  done < "$WORK/small-names.txt" > "$WORK/requests.txt"
+  ours "$tag" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/$tag" $(sed 's|^|small/|' "$WORK/small-names.txt")
 }
 
 # other <tag> <command...>: a client run by /usr/bin/time; appends "<ms> <CPU s> <max RSS KiB>"
 other() {
   local tag=$1; shift
-  rm -rf "$WORK/out" && mkdir -p "$WORK/out"
+  clear_run "$WORK/out" && mkdir -p "$WORK/out"
   local t0; t0=$(ms)
   /usr/bin/time -f '%U %S %M' -o "$WORK/time.txt" "$@" > "$WORK/client.log" 2>&1 \
     || { echo "$tag failed:"; tail -5 "$WORK/client.log"; exit 1; }
@@ -198,15 +228,21 @@ for case in $CASES; do
       "$WORK/small-names.txt" > "$WORK/curl-list.txt"
     for r in $(seq "$RUNS"); do other aria2c-j16-small "${ARIA[@]}" -j16 -i "$WORK/aria2-list.txt"; done
     for r in $(seq "$RUNS"); do other curl-small curl -fsS -Z --parallel-max 16 -K "$WORK/curl-list.txt"; done
-    start_case_service small
-    for r in $(seq "$RUNS"); do
-      while read -r f; do
-        request "small-$r-$f" "http://127.0.0.1:$PLAIN_PORT/small/$f" "bench/small-$r/$f" "$(sum_of "small/$f")"
-      done < "$WORK/small-names.txt" > "$WORK/requests.txt"
-      ours "small-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/small-$r" $(sed 's|^|small/|' "$WORK/small-names.txt")
+    # first a service that takes WARM_FLOODS floods: its last RUNS are the warm row (a service that has been running,
+    # its JIT settled). It also warms the broker, a fresh JVM here where a user's broker has been up for long: in the
+    # first floods the broker's own JIT took 3-6 s of CPU per flood from the two cores the service runs on.
+    start_case_service small-warm
+    for w in $(seq "$WARM_FLOODS"); do
+      small_flood "$([ "$w" -gt $((WARM_FLOODS - RUNS)) ] && echo small-warm || echo small-warmup)-$w"
     done
     stop_service
-    row "$SMALL_FILES × 64 KiB, all requested at once" "service (SHA-256 verified)" small "$SMALL_FILES" files/s aria2c-j16-small "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
+    WARM_RSS_MB=$PEAK_RSS_MB; WARM_HEAP=$HEAP_AFTER_GC
+    # then a fresh service, as a user starts one: RUNS floods from its start
+    start_case_service small
+    for r in $(seq "$RUNS"); do small_flood "small-$r"; done
+    stop_service
+    row "$SMALL_FILES × 64 KiB, all requested at once" "service, fresh JVM (SHA-256 verified)" small "$SMALL_FILES" files/s aria2c-j16-small "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
+    row "" "service after $((WARM_FLOODS - RUNS)) × $SMALL_FILES files (SHA-256 verified)" small-warm "$SMALL_FILES" files/s aria2c-j16-small "$WARM_RSS_MB" "${WARM_HEAP} MiB"
     row "" "aria2c -j16" aria2c-j16-small "$SMALL_FILES" files/s - from-time -
     row "" "curl -Z (16 at once)" curl-small "$SMALL_FILES" files/s aria2c-j16-small from-time -
     ;;
@@ -233,7 +269,7 @@ if [ -s "$WORK/schemas.txt" ] && command -v psql > /dev/null; then
 fi
 echo
 echo "database: ${DB:-h2}"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1), $(aria2c --version | head -1), nginx on loopback; $RUNS runs each, service -Xmx$HEAP"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), service on $("${JAVA:-java}" -version 2>&1 | head -1), $(aria2c --version | head -1), nginx on loopback; $RUNS runs each, service -Xmx$HEAP"
 echo
 echo "| case | tool | median | spread | rate | ratio | peak RSS | heap after GC | CPU per run |"
 echo "|---|---|---|---|---|---|---|---|---|"

@@ -1,6 +1,7 @@
 package dev.downloader;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -168,8 +169,13 @@ public class FileFinisher {
         try {
             createDirectoryIfMissing(meta);
             Path tmp = meta.resolve(result.id() + ".json.tmp");
-            Files.writeString(tmp, result.json(), StandardCharsets.UTF_8);
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            ByteBuffer json = ByteBuffer.wrap(result.json().getBytes(StandardCharsets.UTF_8));
+            // written and synced through one open file (a file creation costs 0.1-0.6 ms of CPU on some volumes)
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                while (json.hasRemaining()) {
+                    channel.write(json);
+                }
                 channel.force(true);
             }
             Files.move(tmp, meta.resolve(result.id() + ".json"), StandardCopyOption.ATOMIC_MOVE,
