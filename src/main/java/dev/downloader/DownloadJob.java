@@ -103,6 +103,16 @@ public final class DownloadJob {
         return probe;
     }
 
+    /** True until the probe has answered (the probe route loops over redirects while it is). */
+    public boolean awaitingProbe() {
+        return probe == null;
+    }
+
+    /** The request names mirrors and the file is fetched in ranges: the mirrors are asked whether they serve it too. */
+    public boolean asksMirrors() {
+        return !request.mirrors().isEmpty() && probe != null && probe.rangedPlanPossible();
+    }
+
     public void probed(ProbeResult result) {
         probed(result, null);
     }
