@@ -34,8 +34,9 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 mkdir -p "$WORK/www/small" "$WORK/nginx" "$WORK/set-aside"
 source bench/common.sh
 
-# Files the runs made are set aside (renamed), not deleted, until the script ends, and the runs start a minute after
-# the previous run's files were removed. On an ext4 volume without a journal
+# Every timed run starts with nothing left to write back from earlier ones (sync): a run that fsyncs its files (the
+# service) would otherwise wait behind gigabytes an earlier case wrote. Files the runs made are set aside (renamed),
+# not deleted, until the script ends, and the runs start a minute after the previous run's files were removed. On an ext4 volume without a journal
 # (these VMs' disks), the inode allocator skips every inode freed in the last minute, after looking it up: a thousand
 # files deleted between two runs made each file creation of the next run cost 0.1-0.6 ms of CPU (ext4's
 # recently_deleted in a profile), a cost that is the benchmark's, not the tools', and that hit the service twice per
@@ -134,7 +135,7 @@ TICKS=$(getconf CLK_TCK)
 ours() {
   local tag=$1 requests=$2 n t0 c0 deadline
   n=$(wc -l < "$requests")
-  t0=$(ms); c0=$(cpu_ticks)
+  sync; t0=$(ms); c0=$(cpu_ticks)
   kcat -P -b localhost:$KAFKA_PORT -t downloads.requests -K '|' < "$requests"
   deadline=$(( $(date +%s) + TIMEOUT ))
   until [ "$(outcomes_of "$tag" | wc -l)" -ge "$n" ]; do
@@ -175,7 +176,7 @@ small_flood() {   # small_flood <tag>: every small file requested at once from t
 other() {
   local tag=$1; shift
   clear_run "$WORK/out" && mkdir -p "$WORK/out"
-  local t0; t0=$(ms)
+  sync; local t0; t0=$(ms)
   /usr/bin/time -f '%U %S %M' -o "$WORK/time.txt" "$@" > "$WORK/client.log" 2>&1 \
     || { echo "$tag failed:"; tail -5 "$WORK/client.log"; exit 1; }
   local t1; t1=$(ms)
