@@ -16,7 +16,8 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 # start_service <log> [java options...]: the packaged service, run by $JAVA (java on the PATH by default), on the
-# benchmark's broker (KAFKA_PORT) and data directory ($WORK/data), HTTP on a free port; waits until it has started (120 s at most); its pid in SERVICE
+# benchmark's broker (KAFKA_PORT) and data directory ($WORK/data), HTTP on a free port; waits until it has started
+# (120 s at most); its pid in SERVICE
 start_service() {
   local log=$1; shift
   "${JAVA:-java}" -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="$WORK/data" \

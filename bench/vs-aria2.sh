@@ -34,14 +34,15 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 mkdir -p "$WORK/www/small" "$WORK/nginx" "$WORK/set-aside"
 source bench/common.sh
 
-# Every timed run starts with nothing left to write back from earlier ones (sync): a run that fsyncs its files (the
-# service) would otherwise wait behind gigabytes an earlier case wrote. Files the runs made are set aside (renamed),
-# not deleted, until the script ends, and the runs start a minute after the previous run's files were removed. On an ext4 volume without a journal
-# (these VMs' disks), the inode allocator skips every inode freed in the last minute, after looking it up: a thousand
-# files deleted between two runs made each file creation of the next run cost 0.1-0.6 ms of CPU (ext4's
-# recently_deleted in a profile), a cost that is the benchmark's, not the tools', and that hit the service twice per
-# file (part file and meta/<id>.json) where aria2c creates one.
-# A run's directory of a few big files is removed at once (few inodes, gigabytes).
+# What is the machine's and not the tools' is kept out of the figures:
+# - every timed run starts with nothing left to write back (sync): a run that fsyncs its files (the service) would
+#   otherwise wait behind gigabytes an earlier case wrote;
+# - no run pays for files an earlier one deleted. On ext4 without a journal (these VMs' volume), the inode allocator
+#   looks up every inode freed in the last minute and skips it (recently_deleted in fs/ext4/ialloc.c): a thousand
+#   files deleted between two runs made each file creation of the next run cost 0.1-0.6 ms of CPU, twice per
+#   download for the service (part file and meta/<id>.json), once for aria2c. So the files of small-file runs are set
+#   aside (renamed) until the script ends, and the runs start a minute after the previous script's files were removed.
+#   A run's directory of a few big files is removed at once (few inodes, gigabytes).
 clear_run() {   # clear_run <dir>: set aside under $WORK/set-aside when it holds over 100 files, else removed
   [ -e "$1" ] || return 0
   if [ "$(find "$1" -type f | head -101 | wc -l)" -gt 100 ]; then mv "$1" "$(mktemp -d "$WORK/set-aside/XXXXXX")/"
@@ -230,7 +231,7 @@ for case in $CASES; do
     for r in $(seq "$RUNS"); do other aria2c-j16-small "${ARIA[@]}" -j16 -i "$WORK/aria2-list.txt"; done
     for r in $(seq "$RUNS"); do other curl-small curl -fsS -Z --parallel-max 16 -K "$WORK/curl-list.txt"; done
     # first a service that takes WARM_FLOODS floods: its last RUNS are the warm row (a service that has been running,
-    # its JIT settled). It also warms the broker, a fresh JVM here where a user's broker has been up for long: in the
+    # its JIT mostly settled). It also warms the broker, a fresh JVM here where a user's broker has been up for long: in the
     # first floods the broker's own JIT took 3-6 s of CPU per flood from the two cores the service runs on.
     start_case_service small-warm
     for w in $(seq "$WARM_FLOODS"); do
