@@ -56,9 +56,10 @@ head -c 256M /dev/urandom > "$WORK/www/256m.bin"
 for i in $(seq -w 1 "$SMALL_FILES"); do head -c 64K /dev/urandom > "$WORK/www/small/f$i.bin"; done
 (cd "$WORK/www" && sha256sum 1g.bin 256m.bin small/*.bin) > "$WORK/sums.txt"
 sum_of() { awk -v f="$1" '$2 == f {print $1}' "$WORK/sums.txt"; }
-if [ -n "${REMOVED_AT:-}" ] && [ $((REMOVED_AT + 61 - $(date +%s))) -gt 0 ]; then
-  echo "waiting $((REMOVED_AT + 61 - $(date +%s))) s: the inodes of the previous run's files are a minute old then"
-  sleep $((REMOVED_AT + 61 - $(date +%s)))
+WAIT_S=$(( ${REMOVED_AT:-0} + 61 - $(date +%s) ))
+if [ "$WAIT_S" -gt 0 ]; then
+  echo "waiting $WAIT_S s: the inodes of the previous run's files are a minute old then"
+  sleep "$WAIT_S"
 fi
 
 cat > "$WORK/nginx/nginx.conf" <<EOF
