@@ -73,8 +73,12 @@ public final class OffsetWriter {
             buffer.clear().limit(kept);
             long at = position + total;
             try {
-                while (buffer.hasRemaining()) {
-                    at += file.write(buffer, at);
+                // one write at a time per file: the kernel serialises a file's writes on its inode lock anyway, and
+                // there a waiting connection spins on a CPU for as long as the copy ahead of it takes; here it parks
+                synchronized (file) {
+                    while (buffer.hasRemaining()) {
+                        at += file.write(buffer, at);
+                    }
                 }
             } catch (IOException e) {
                 // no cause attached: Camel matches onException on the innermost cause, and an IOException there
