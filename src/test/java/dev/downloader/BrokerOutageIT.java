@@ -48,7 +48,7 @@ class BrokerOutageIT {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws InterruptedException {
         origin.close();
         kafka.close();
         broker.close();

@@ -62,7 +62,7 @@ class CrashResumeIT {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws InterruptedException {
         origin.close();
         kafka.close();
         broker.close();

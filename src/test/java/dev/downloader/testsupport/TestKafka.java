@@ -40,6 +40,7 @@ public final class TestKafka {
     private final String requests;
     private final String bootstrap;
     private volatile boolean closed;
+    private final Thread collector;
 
     /** A record seen on the results or dead-letter topic. */
     public record Outcome(String topic, String key, JsonNode json) {
@@ -78,7 +79,7 @@ public final class TestKafka {
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024),
                 new StringSerializer(), new ByteArraySerializer());
-        Thread collector = new Thread(() -> collect(bootstrap, outcomeTopics, progressTopic), "test-outcome-collector");
+        collector = new Thread(() -> collect(bootstrap, outcomeTopics, progressTopic), "test-outcome-collector");
         collector.setDaemon(true);
         collector.start();
     }
@@ -118,9 +119,12 @@ public final class TestKafka {
         return progress.stream().filter(p -> Objects.equals(p.key(), key)).toList();
     }
 
-    public void close() {
+    /** Stops the collector and waits until its consumer has left its group: call it before stopping the broker. */
+    public void close() throws InterruptedException {
         closed = true;
         producer.close(Duration.ZERO);
+        // a consumer still leaving when the broker stops makes both sides log errors
+        collector.join(Duration.ofSeconds(30).toMillis());
     }
 
     private void collect(String bootstrap, List<String> outcomeTopics, String progressTopic) {
