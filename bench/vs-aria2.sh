@@ -252,6 +252,15 @@ for case in $CASES; do
   wide)        # 256 MiB at 8 MiB/s per connection: 1, 16, 32 and 64 connections (the host cap raised to 64)
     URL=http://127.0.0.1:$SLOW_PORT/256m.bin
     for r in $(seq "$RUNS"); do other aria2c-x16-wide "${ARIA[@]}" -x16 -s16 -k1M "$URL"; done
+    # what the link gives a bare client with as many connections: curl, one range per connection, all at once
+    for c in 32 64; do
+      ranges=(); size=$(( (256 << 20) / c ))
+      for i in $(seq 0 $((c - 1))); do
+        [ "$i" = 0 ] || ranges+=(--next)
+        ranges+=(-f -r "$((i * size))-$(((i + 1) * size - 1))" -o "$WORK/out/part$i" "$URL")
+      done
+      for r in $(seq "$RUNS"); do other curl-x$c-wide curl -sS -Z --parallel-max "$c" --parallel-immediate "${ranges[@]}"; done
+    done
     start_case_service wide -Ddownloader.max-connections-per-host=64
     for c in 1 16 32 64; do one_file "wide$c" "$URL" 256m.bin $c; done
     stop_service
@@ -260,6 +269,9 @@ for case in $CASES; do
         "$([ $c = 16 ] && echo aria2c-x16-wide || echo wide1)" "$PEAK_RSS_MB" "${HEAP_AFTER_GC} MiB"
     done
     row "" "aria2c -x16" aria2c-x16-wide $((256 << 20)) MiB/s - from-time -
+    for c in 32 64; do
+      row "" "curl -Z, $c connections (a range each)" curl-x$c-wide $((256 << 20)) MiB/s wide1 from-time -
+    done
     ;;
   *) echo "unknown case $case"; exit 1 ;;
   esac
@@ -278,5 +290,5 @@ echo "| case | tool | median | spread | rate | ratio | peak RSS | heap after GC 
 echo "|---|---|---|---|---|---|---|---|---|"
 cat "$WORK/table.md"
 echo
-echo "ratio: median time over the reference's (aria2c in the same case; for 1, 32 and 64 connections, the service on 1"
+echo "ratio: median time over the reference's (aria2c in the same case; for 1, 32 and 64 connections and curl -Z, the service on 1"
 echo "connection, so its inverse is the speed-up). Service peak RSS and heap are over the whole case (all its runs)."
