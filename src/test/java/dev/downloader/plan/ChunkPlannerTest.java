@@ -63,19 +63,21 @@ class ChunkPlannerTest {
     }
 
     @Test
-    void everyAskedConnectionGetsFourChunksInTurnWhenTheFileIsSmall() {
+    void everyAskedConnectionGetsEightChunksInTurnWhenTheFileIsSmall() {
         long mib = 1 << 20;
-        assertEquals(mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 64, 64 << 10));
-        assertEquals(256, planner.plan(256 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 64, 64 << 10)).size());
-        assertEquals(2 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 32, 64 << 10));
-        assertEquals(4 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 16, 64 << 10));
-        assertEquals(8 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 8, 64 << 10));
+        assertEquals(mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 32, 64 << 10));
+        assertEquals(256, planner.plan(256 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 32, 64 << 10)).size());
+        assertEquals(2 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 16, 64 << 10));
+        assertEquals(4 * mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 8, 64 << 10));
+        assertEquals(8 * mib, ChunkPlanner.defaultChunkSize(512 * mib, 8 * mib, 8, 64 << 10));
     }
 
     @Test
     void wavesNeverCutChunksBelowOneMebibyte() {
         long mib = 1 << 20;
-        // 2 MiB per connection: two waves of 1 MiB, not four of 512 KiB
+        // 4 MiB per connection (64 connections on 256 MiB): four waves of 1 MiB, not eight of 512 KiB
+        assertEquals(mib, ChunkPlanner.defaultChunkSize(256 * mib, 8 * mib, 64, 64 << 10));
+        // 2 MiB per connection: two waves of 1 MiB
         assertEquals(mib, ChunkPlanner.defaultChunkSize(16 * mib, 8 * mib, 8, 64 << 10));
         // 1.25 MiB per connection: one chunk each
         assertEquals(1_310_720, ChunkPlanner.defaultChunkSize(10 * mib, 8 * mib, 8, 64 << 10));
