@@ -33,6 +33,7 @@ public final class DownloadJob {
     private final Instant startedAt;
     private final AtomicInteger retries = new AtomicInteger();
     private final AtomicLong bytesTransferred = new AtomicLong();
+    private final AtomicLong unsyncedBytes = new AtomicLong();
     private volatile URI url;
     private volatile int redirects;
     private final boolean planSaved;
@@ -322,6 +323,11 @@ public final class DownloadJob {
 
     public void addTransferred(long bytes) {
         bytesTransferred.addAndGet(bytes);
+    }
+
+    /** Bytes written to the part file since its last background sync was asked for (PartWriteback). */
+    public AtomicLong unsyncedBytes() {
+        return unsyncedBytes;
     }
 
     public long bytesTransferred() {

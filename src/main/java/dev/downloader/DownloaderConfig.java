@@ -40,6 +40,9 @@ public interface DownloaderConfig {
 
     MemorySize bufferSize();
 
+    /** A part file is synced in the background every this many bytes written to it (PartWriteback); 0: never. */
+    MemorySize syncEvery();
+
     MemorySize maxRequestSize();
 
     Optional<String> nodeId();

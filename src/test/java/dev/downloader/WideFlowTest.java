@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.util.Map;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.downloader.testsupport.TestKafka;
 import dev.downloader.testsupport.TestServicesResource;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -32,11 +35,15 @@ class WideFlowTest extends FlowSupport {
         }
     }
 
+    @Inject
+    MeterRegistry registry;
+
     @Test
     void oneDownloadUsesThirtyTwoConnections() throws Exception {
         byte[] content = randomBytes(2_097_152, 95);
         origin.serve("/wide/file.bin", content).throttled(128 * 1024);
         origin.mostConcurrentGets.set(0);
+        double syncsBefore = registry.counter("downloader.part.syncs").count();
         TestKafka.get().send("wide-1", "{\"id\": \"wide-1\", \"url\": \"" + origin.url("/wide/file.bin")
                 + "\", \"connections\": 32}");
 
@@ -47,5 +54,9 @@ class WideFlowTest extends FlowSupport {
         assertEquals(32, result.path("connections").asInt(), result.toString());
         int most = origin.mostConcurrentGets.get();
         assertTrue(most > 16 && most <= 32, "GETs at once: " + most);
+        // downloader.sync-every is 256 KiB in the tests: the part file was synced while its 2 MiB arrived (about 8
+        // times; a sync asked for while the last one still ran is not queued twice)
+        double syncs = registry.counter("downloader.part.syncs").count() - syncsBefore;
+        assertTrue(syncs >= 2, "background syncs: " + syncs);
     }
 }

@@ -43,11 +43,13 @@ public class ChunkFetcher {
     private final OriginHosts hosts;
     private final Arrivals arrivals;
     private final DownloadMetrics metrics;
+    private final PartWriteback writeback;
     private final long maxSize;
 
     public ChunkFetcher(OffsetWriter writer, Credentials credentials, OriginHosts hosts, Arrivals arrivals,
-            DownloaderConfig config, DownloadMetrics metrics) {
+            DownloaderConfig config, DownloadMetrics metrics, PartWriteback writeback) {
         this.writer = writer;
+        this.writeback = writeback;
         this.metrics = metrics;
         this.credentials = credentials;
         this.hosts = hosts;
@@ -211,6 +213,7 @@ public class ChunkFetcher {
                 int bytes = buffer.remaining();
                 ledger.addReceived(chunk.index(), bytes);
                 job.addTransferred(bytes);
+                writeback.wrote(job, bytes);
                 source.received(bytes);
                 arrival.arrived(bytes);
             });
