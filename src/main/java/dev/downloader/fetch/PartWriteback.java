@@ -35,7 +35,7 @@ public class PartWriteback {
 
     public PartWriteback(DownloaderConfig config, CamelContext camel, MeterRegistry registry) {
         this.every = config.syncEvery().asLongValue();
-        // one thread for every download: a sync waits for the disk, not for a core
+        // one thread serves every download: a sync mostly waits for the disk, not for a core
         this.syncer = camel.getExecutorServiceManager().newSingleThreadExecutor(this, "part-writeback");
         this.syncs = Counter.builder("downloader.part.syncs")
                 .description("Part files synced in the background while their download ran")
