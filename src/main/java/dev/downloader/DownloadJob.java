@@ -33,7 +33,6 @@ public final class DownloadJob {
     private final Instant startedAt;
     private final AtomicInteger retries = new AtomicInteger();
     private final AtomicLong bytesTransferred = new AtomicLong();
-    private final AtomicLong unsyncedBytes = new AtomicLong();
     private volatile URI url;
     private volatile int redirects;
     private final boolean planSaved;
@@ -321,13 +320,9 @@ public final class DownloadJob {
         return retries.get();
     }
 
-    public void addTransferred(long bytes) {
-        bytesTransferred.addAndGet(bytes);
-    }
-
-    /** Bytes written to the part file since its last background sync was asked for (PartWriteback). */
-    public AtomicLong unsyncedBytes() {
-        return unsyncedBytes;
+    /** Counts bytes received and written to the part file; returns this run's total so far. */
+    public long addTransferred(long bytes) {
+        return bytesTransferred.addAndGet(bytes);
     }
 
     public long bytesTransferred() {

@@ -212,8 +212,7 @@ public class ChunkFetcher {
                 digest.offer(chunk.start(), at, buffer, job.part());
                 int bytes = buffer.remaining();
                 ledger.addReceived(chunk.index(), bytes);
-                job.addTransferred(bytes);
-                writeback.wrote(job, bytes);
+                writeback.wrote(job.partFile(), job.addTransferred(bytes), bytes);
                 source.received(bytes);
                 arrival.arrived(bytes);
             });

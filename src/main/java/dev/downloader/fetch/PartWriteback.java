@@ -8,13 +8,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.camel.CamelContext;
 
-import dev.downloader.DownloadJob;
 import dev.downloader.DownloaderConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -42,18 +40,14 @@ public class PartWriteback {
                 .register(registry);
     }
 
-    /** Told of every buffer a connection wrote to the job's part file. */
-    public void wrote(DownloadJob job, int bytes) {
-        if (every <= 0) {
+    /**
+     * Told of every buffer a connection wrote to a part file, with the download's bytes written so far: the buffer that
+     * takes the total past a multiple of {@code downloader.sync-every} asks for the sync (exactly one buffer does).
+     */
+    public void wrote(Path part, long total, int bytes) {
+        if (every <= 0 || total / every == (total - bytes) / every) {
             return;
         }
-        AtomicLong unsynced = job.unsyncedBytes();
-        long now = unsynced.addAndGet(bytes);
-        // one lane wins the reset and asks for the sync
-        if (now < every || !unsynced.compareAndSet(now, 0)) {
-            return;
-        }
-        Path part = job.partFile();
         // at most one sync per file waits at a time: a slow disk is not asked again before it answered
         if (queued.add(part)) {
             try {
