@@ -16,11 +16,11 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 # start_service <log> [java options...]: the packaged service, run by $JAVA (java on the PATH by default), on the
-# benchmark's broker (KAFKA_PORT) and data directory ($WORK/data), HTTP on a free port; waits until it has started
+# benchmark's broker (KAFKA_PORT) and data directory (DATA_DIR, by default $WORK/data), HTTP on a free port; waits until it has started
 # (120 s at most); its pid in SERVICE
 start_service() {
   local log=$1; shift
-  "${JAVA:-java}" -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="$WORK/data" \
+  "${JAVA:-java}" -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="${DATA_DIR:-$WORK/data}" \
     -Ddownloader.origin.allow-private=true -Dquarkus.http.port=0 "$@" \
     -jar target/quarkus-app/quarkus-run.jar > "$log" 2>&1 &
   SERVICE=$!

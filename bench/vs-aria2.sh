@@ -5,6 +5,7 @@
 # Usage: bench/vs-aria2.sh            RUNS=3 CASES="throttled big small wide" HEAP=256m WARM_FLOODS=8 DB=h2 by default
 #        CASES=small RUNS=5 SERVICE_OPTS="-Ddownloader.max-active-downloads=8" bench/vs-aria2.sh
 #        JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/vs-aria2.sh    (the service on another JDK)
+#        CASES=big WRITE_DIR=/dev/shm/bench bench/vs-aria2.sh    (every tool writes to tmpfs: the disk left out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
@@ -14,6 +15,8 @@ SMALL_FILES=${SMALL_FILES:-1000}
 WARM_FLOODS=${WARM_FLOODS:-8}   # floods the warm service takes; its last RUNS are timed (at least RUNS)
 [ "$WARM_FLOODS" -ge "$RUNS" ] || { echo "WARM_FLOODS ($WARM_FLOODS) must be at least RUNS ($RUNS)"; exit 1; }
 WORK=$PWD/target/bench-aria2
+WRITES=${WRITE_DIR:-$WORK}   # where the tools write what they fetch (the service's data directory, aria2c's and curl's)
+DATA_DIR=$WRITES/data
 KAFKA_PORT=19094
 PLAIN_PORT=18090    # nginx, unthrottled
 SLOW_PORT=18091     # nginx, limit_rate 8m per connection
@@ -31,7 +34,8 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 [ ! -d "$WORK" ] || { rm -rf "$WORK"; REMOVED_AT=$(date +%s); }
-mkdir -p "$WORK/www/small" "$WORK/nginx" "$WORK/set-aside"
+[ "$WRITES" = "$WORK" ] || rm -rf "$WRITES"
+mkdir -p "$WORK/www/small" "$WORK/nginx" "$WRITES/set-aside"
 source bench/common.sh
 
 # What is the machine's and not the tools' is kept out of the figures:
@@ -43,12 +47,12 @@ source bench/common.sh
 #   download for the service (part file and meta/<id>.json), once for aria2c. So the files of small-file runs are set
 #   aside (renamed) until the script ends, and the runs start a minute after the previous script's files were removed.
 #   A run's directory of a few big files is removed at once (few inodes, gigabytes).
-clear_run() {   # clear_run <dir>: set aside under $WORK/set-aside when it holds over 100 files, else removed
+clear_run() {   # clear_run <dir>: set aside under $WRITES/set-aside when it holds over 100 files, else removed
   [ -e "$1" ] || return 0
-  if [ "$(find "$1" -type f | head -101 | wc -l)" -gt 100 ]; then mv "$1" "$(mktemp -d "$WORK/set-aside/XXXXXX")/"
+  if [ "$(find "$1" -type f | head -101 | wc -l)" -gt 100 ]; then mv "$1" "$(mktemp -d "$WRITES/set-aside/XXXXXX")/"
   else rm -rf "$1"; fi
 }
-trap 'cleanup; rm -rf "$WORK/set-aside"' EXIT
+trap 'cleanup; rm -rf "$WRITES/set-aside"; [ "$WRITES" = "$WORK" ] || rm -rf "$WRITES"' EXIT
 
 echo "making the files (1 GiB, 256 MiB, $SMALL_FILES x 64 KiB) ..."
 head -c 1G /dev/urandom > "$WORK/www/1g.bin"
@@ -118,7 +122,7 @@ database_opts() {
 
 start_case_service() {   # start_case_service <name> [-Dkey=value ...]: a fresh service, data dir and GC log per case
   local name=$1; shift
-  clear_run "$WORK/data"
+  clear_run "$DATA_DIR"
   # shellcheck disable=SC2046,SC2086
   start_service "$WORK/service-$name.log" -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc-$name.log" $(database_opts "$name") \
     ${SERVICE_OPTS:-} "$@"
@@ -157,7 +161,7 @@ one_file() {   # one_file <tag> <url> <file under www> <connections>: RUNS downl
   local tag=$1 url=$2 file=$3 connections=$4 r
   for r in $(seq "$RUNS"); do
     request "$tag-$r" "$url" "bench/$tag-$r/$file" "$(sum_of "$file")" "$connections" > "$WORK/requests.txt"
-    ours "$tag-$r" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/$tag-$r" "$file"
+    ours "$tag-$r" "$WORK/requests.txt"; same_bytes "$DATA_DIR/bench/$tag-$r" "$file"
   done
 }
 same_bytes() {   # same_bytes <downloaded dir> <file under www>...: byte for byte, then cleared
@@ -171,13 +175,13 @@ small_flood() {   # small_flood <tag>: every small file requested at once from t
   while read -r f; do
     request "$tag-$f" "http://127.0.0.1:$PLAIN_PORT/small/$f" "bench/$tag/$f" "$(sum_of "small/$f")"
   done < "$WORK/small-names.txt" > "$WORK/requests.txt"
-  ours "$tag" "$WORK/requests.txt"; same_bytes "$WORK/data/bench/$tag" $(sed 's|^|small/|' "$WORK/small-names.txt")
+  ours "$tag" "$WORK/requests.txt"; same_bytes "$DATA_DIR/bench/$tag" $(sed 's|^|small/|' "$WORK/small-names.txt")
 }
 
 # other <tag> <command...>: a client run by /usr/bin/time; appends "<ms> <CPU s> <max RSS KiB>"
 other() {
   local tag=$1; shift
-  clear_run "$WORK/out" && mkdir -p "$WORK/out"
+  clear_run "$WRITES/out" && mkdir -p "$WRITES/out"
   sync; local t0; t0=$(ms)
   /usr/bin/time -f '%U %S %M' -o "$WORK/time.txt" "$@" > "$WORK/client.log" 2>&1 \
     || { echo "$tag failed:"; tail -5 "$WORK/client.log"; exit 1; }
@@ -185,7 +189,7 @@ other() {
   read -r user sys rss < "$WORK/time.txt"
   echo "$(( t1 - t0 )) $(echo "$user + $sys" | bc) $rss" >> "$WORK/times-$tag"
 }
-ARIA=(aria2c -q --file-allocation=none --allow-overwrite=true --auto-file-renaming=false -d "$WORK/out")
+ARIA=(aria2c -q --file-allocation=none --allow-overwrite=true --auto-file-renaming=false -d "$WRITES/out")
 
 # figures: median and spread of column 1 (ms), median of column 2 (CPU s), max of column 3 (RSS KiB)
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -216,7 +220,7 @@ for case in $CASES; do
   big)         # 1 GiB unthrottled, 8 connections; curl is one connection
     URL=http://127.0.0.1:$PLAIN_PORT/1g.bin
     for r in $(seq "$RUNS"); do other aria2c-x8-big "${ARIA[@]}" -x8 -s8 -k1M "$URL"; done
-    for r in $(seq "$RUNS"); do other curl-big curl -fsS -o "$WORK/out/1g.bin" "$URL"; done
+    for r in $(seq "$RUNS"); do other curl-big curl -fsS -o "$WRITES/out/1g.bin" "$URL"; done
     start_case_service big
     one_file big "$URL" 1g.bin 8
     stop_service
@@ -227,7 +231,7 @@ for case in $CASES; do
   small)       # SMALL_FILES x 64 KiB, all requested at once
     (cd "$WORK/www" && ls small) > "$WORK/small-names.txt"
     awk -v u="http://127.0.0.1:$PLAIN_PORT/small/" '{print u $1 "\n  out=" $1}' "$WORK/small-names.txt" > "$WORK/aria2-list.txt"
-    awk -v u="http://127.0.0.1:$PLAIN_PORT/small/" -v d="$WORK/out/" '{print "url = \"" u $1 "\"\noutput = \"" d $1 "\""}' \
+    awk -v u="http://127.0.0.1:$PLAIN_PORT/small/" -v d="$WRITES/out/" '{print "url = \"" u $1 "\"\noutput = \"" d $1 "\""}' \
       "$WORK/small-names.txt" > "$WORK/curl-list.txt"
     for r in $(seq "$RUNS"); do other aria2c-j16-small "${ARIA[@]}" -j16 -i "$WORK/aria2-list.txt"; done
     for r in $(seq "$RUNS"); do other curl-small curl -fsS -Z --parallel-max 16 -K "$WORK/curl-list.txt"; done
@@ -257,7 +261,7 @@ for case in $CASES; do
       ranges=(); size=$(( (256 << 20) / c ))
       for i in $(seq 0 $((c - 1))); do
         [ "$i" = 0 ] || ranges+=(--next)
-        ranges+=(-f -r "$((i * size))-$(((i + 1) * size - 1))" -o "$WORK/out/part$i" "$URL")
+        ranges+=(-f -r "$((i * size))-$(((i + 1) * size - 1))" -o "$WRITES/out/part$i" "$URL")
       done
       for r in $(seq "$RUNS"); do other curl-x$c-wide curl -sS -Z --parallel-max "$c" --parallel-immediate "${ranges[@]}"; done
     done
@@ -284,7 +288,7 @@ if [ -s "$WORK/schemas.txt" ] && command -v psql > /dev/null; then
 fi
 echo
 echo "database: ${DB:-h2}"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), service on $("${JAVA:-java}" -version 2>&1 | head -1), $(aria2c --version | head -1), nginx on loopback; $RUNS runs each, service -Xmx$HEAP"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), service on $("${JAVA:-java}" -version 2>&1 | head -1), $(aria2c --version | head -1), nginx on loopback; $RUNS runs each, service -Xmx$HEAP; downloads written to $(df --output=fstype "$WRITES" | tail -1) ($WRITES)"
 echo
 echo "| case | tool | median | spread | rate | ratio | peak RSS | heap after GC | CPU per run |"
 echo "|---|---|---|---|---|---|---|---|---|"
