@@ -5,7 +5,7 @@
 # Usage: bench/vs-aria2.sh            RUNS=3 CASES="throttled big small wide" HEAP=256m WARM_FLOODS=8 DB=h2 by default
 #        CASES=small RUNS=5 SERVICE_OPTS="-Ddownloader.max-active-downloads=8" bench/vs-aria2.sh
 #        JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/vs-aria2.sh    (the service on another JDK)
-#        CASES=big WRITE_DIR=/dev/shm/bench bench/vs-aria2.sh    (every tool writes to tmpfs: the disk left out)
+#        CASES=big WRITE_DIR=/dev/shm bench/vs-aria2.sh    (every tool writes to tmpfs, under /dev/shm/bench-aria2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
@@ -15,7 +15,10 @@ SMALL_FILES=${SMALL_FILES:-1000}
 WARM_FLOODS=${WARM_FLOODS:-8}   # floods the warm service takes; its last RUNS are timed (at least RUNS)
 [ "$WARM_FLOODS" -ge "$RUNS" ] || { echo "WARM_FLOODS ($WARM_FLOODS) must be at least RUNS ($RUNS)"; exit 1; }
 WORK=$PWD/target/bench-aria2
-WRITES=${WRITE_DIR:-$WORK}   # where the tools write what they fetch (the service's data directory, aria2c's and curl's)
+# where the tools write what they fetch (the service's data directory, aria2c's and curl's output): $WORK, or a
+# directory of the script's own under WRITE_DIR (another filesystem), removed at the end
+WRITES=$WORK
+[ -z "${WRITE_DIR:-}" ] || WRITES=$WRITE_DIR/bench-aria2
 DATA_DIR=$WRITES/data
 KAFKA_PORT=19094
 PLAIN_PORT=18090    # nginx, unthrottled
