@@ -3,6 +3,7 @@ package dev.downloader.fetch;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
@@ -17,7 +18,6 @@ import dev.downloader.DownloaderConfig;
 import dev.downloader.auth.Credentials;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ChunkLedger;
-import dev.downloader.plan.InOrderDigest;
 import dev.downloader.plan.Sources;
 import dev.downloader.watch.DownloadMetrics;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -109,12 +109,7 @@ public class ChunkFetcher {
         int length = (int) Math.min(first.length, chunk.length());
         Sources.Source origin = job.sources().origin();
         writer.write(new ByteArrayInputStream(first, 0, length), job.part(), 0, length, maxSize,
-                OffsetWriter.WHOLE_RANGE, (at, buffer) -> {
-                    job.digest().offer(0, at, buffer, job.part());
-                    ledger.addReceived(0, buffer.remaining());
-                    job.addTransferred(buffer.remaining());
-                    origin.received(buffer.remaining());
-                });
+                OffsetWriter.WHOLE_RANGE, (at, buffer) -> bufferWritten(job, chunk, origin, at, buffer));
         if (!ledger.hasBytesLeft(0)) {
             job.chunkDone(0);
         }
@@ -206,15 +201,9 @@ public class ChunkFetcher {
             OffsetWriter.Allowance allowance = job.ranged()
                     ? (position, read) -> ledger.admit(chunk.index(), position, read)
                     : OffsetWriter.WHOLE_RANGE;
-            InOrderDigest digest = job.digest();
             long written = writer.write(stream, job.part(), resumeAt, length, maxSize, allowance, (at, buffer) -> {
-                // the next bytes in file order are hashed now, not read back from the file later
-                digest.offer(chunk.start(), at, buffer, job.part());
-                int bytes = buffer.remaining();
-                ledger.addReceived(chunk.index(), bytes);
-                writeback.wrote(job.partFile(), job.addTransferred(bytes), bytes);
-                source.received(bytes);
-                arrival.arrived(bytes);
+                bufferWritten(job, chunk, source, at, buffer);
+                arrival.arrived(buffer.remaining());
             });
             // a range cut short by the tail leaves the rest of its body unread: the connection is dropped, not drained
             complete = length == OffsetWriter.TO_END_OF_STREAM || written == length;
@@ -228,5 +217,18 @@ public class ChunkFetcher {
             in.setBody(chunk);
             metrics.chunkFetched(host, System.nanoTime() - exchange.getProperty(SENT_AT, Long.class), complete);
         }
+    }
+
+    /**
+     * One buffer of {@code chunk} written to the part file, from the first bytes or a range: the next bytes in file
+     * order are hashed now, not read back from the file later; the bytes are counted for the chunk, the download
+     * (whose part file is synced in the background every {@code downloader.sync-every} bytes) and their source.
+     */
+    private void bufferWritten(DownloadJob job, Chunk chunk, Sources.Source source, long at, ByteBuffer buffer) {
+        int bytes = buffer.remaining();
+        job.digest().offer(chunk.start(), at, buffer, job.part());
+        job.ledger().addReceived(chunk.index(), bytes);
+        writeback.wrote(job.partFile(), job.addTransferred(bytes), bytes);
+        source.received(bytes);
     }
 }
