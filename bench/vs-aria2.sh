@@ -259,14 +259,23 @@ for case in $CASES; do
   wide)        # 256 MiB at 8 MiB/s per connection: 1, 16, 32 and 64 connections (the host cap raised to 64)
     URL=http://127.0.0.1:$SLOW_PORT/256m.bin
     for r in $(seq "$RUNS"); do other aria2c-x16-wide "${ARIA[@]}" -x16 -s16 -k1M "$URL"; done
-    # what the link gives a bare client with as many connections: curl, one range per connection, all at once
-    for c in 32 64; do
-      ranges=(); size=$(( (256 << 20) / c ))
-      for i in $(seq 0 $((c - 1))); do
+    # what the link gives a bare client with as many connections, curl fetching the file in ranges all at once: one
+    # range per connection; and the service's own requests, the plan's 1 MiB ranges, each connection taking the next
+    # (curl keeps its connections open): what the link allows the service's plan, whose waves let it hash the file
+    # while it arrives
+    curl_ranges() {   # curl_ranges <ranges>: the arguments for curl to fetch 256 MiB as that many equal ranges
+      local size=$(( (256 << 20) / $1 )) i
+      ranges=()
+      for i in $(seq 0 $(($1 - 1))); do
         [ "$i" = 0 ] || ranges+=(--next)
         ranges+=(-f -r "$((i * size))-$(((i + 1) * size - 1))" -o "$WRITES/out/part$i" "$URL")
       done
+    }
+    for c in 32 64; do
+      curl_ranges $c
       for r in $(seq "$RUNS"); do other curl-x$c-wide curl -sS -Z --parallel-max "$c" --parallel-immediate "${ranges[@]}"; done
+      curl_ranges 256
+      for r in $(seq "$RUNS"); do other curl-x$c-plan-wide curl -sS -Z --parallel-max "$c" --parallel-immediate "${ranges[@]}"; done
     done
     start_case_service wide -Ddownloader.max-connections-per-host=64
     for c in 1 16 32 64; do one_file "wide$c" "$URL" 256m.bin $c; done
@@ -278,6 +287,7 @@ for case in $CASES; do
     row "" "aria2c -x16" aria2c-x16-wide $((256 << 20)) MiB/s - from-time -
     for c in 32 64; do
       row "" "curl -Z, $c connections (a range each)" curl-x$c-wide $((256 << 20)) MiB/s wide1 from-time -
+      row "" "curl -Z, $c connections (1 MiB ranges, as the service)" curl-x$c-plan-wide $((256 << 20)) MiB/s wide1 from-time -
     done
     ;;
   *) echo "unknown case $case"; exit 1 ;;
