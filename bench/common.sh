@@ -1,9 +1,23 @@
 # Shared by the benchmarks (sourced, after WORK is set): builds the service, resolves the test classpath (the Kafka
 # broker and the origin run from it), makes a random source file of SIZE (when SIZE is set) with its SHA-256 in
 # EXPECTED, stops every process added to `pids` when the script exits, and starts the packaged service.
-mvn -B -q -DskipTests package
+# SKIP_BUILD=1 runs the jar as it is. AOT=1 (JAVA on JDK 25 or later) starts every service from an AOT cache made by
+# a training run that only starts the service and stops it (no download of any benchmark).
+[ -n "${SKIP_BUILD:-}" ] || mvn -B -q -DskipTests package
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt"
 CP="target/test-classes:target/classes:$(cat "$WORK/cp.txt")"
+
+AOT_OPTS=()
+if [ -n "${AOT:-}" ]; then
+  # the training run: started (no broker needed), stopped; the JVM writes the cache as it exits
+  "${JAVA:-java}" -XX:AOTCacheOutput="$WORK/app.aot" -Ddownloader.data-dir="$WORK/aot-training" \
+    -Dquarkus.http.port=0 -jar target/quarkus-app/quarkus-run.jar > "$WORK/aot-training.log" 2>&1 &
+  training=$!
+  timeout 120 bash -c "until grep -qs 'started in' '$WORK/aot-training.log'; do sleep 0.2; done" || true
+  kill $training; wait $training || true
+  [ -s "$WORK/app.aot" ] || { echo "AOT training run failed:"; tail -5 "$WORK/aot-training.log"; exit 1; }
+  AOT_OPTS=(-XX:AOTCache="$WORK/app.aot")
+fi
 
 if [ -n "${SIZE:-}" ]; then
   head -c "$SIZE" /dev/urandom > "$WORK/source.bin"
@@ -20,7 +34,7 @@ trap cleanup EXIT
 # (120 s at most); its pid in SERVICE
 start_service() {
   local log=$1; shift
-  "${JAVA:-java}" -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="${DATA_DIR:-$WORK/data}" \
+  "${JAVA:-java}" "${AOT_OPTS[@]}" -Dkafka.bootstrap.servers=localhost:$KAFKA_PORT -Ddownloader.data-dir="${DATA_DIR:-$WORK/data}" \
     -Ddownloader.origin.allow-private=true -Dquarkus.http.port=0 "$@" \
     -jar target/quarkus-app/quarkus-run.jar > "$log" 2>&1 &
   SERVICE=$!

@@ -6,6 +6,7 @@
 #        CASES=small RUNS=5 SERVICE_OPTS="-Ddownloader.max-active-downloads=8" bench/vs-aria2.sh
 #        JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/vs-aria2.sh    (the service on another JDK)
 #        CASES=big WRITE_DIR=/dev/shm bench/vs-aria2.sh    (every tool writes to tmpfs, under /dev/shm/bench-aria2)
+#        JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java AOT=1 bench/vs-aria2.sh    (the service from an AOT cache)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
@@ -301,7 +302,7 @@ if [ -s "$WORK/schemas.txt" ] && command -v psql > /dev/null; then
 fi
 echo
 echo "database: ${DB:-h2}"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), service on $("${JAVA:-java}" -version 2>&1 | head -1), $(aria2c --version | head -1), nginx on loopback; $RUNS runs each, service -Xmx$HEAP; downloads written to $(df --output=fstype "$WRITES" | tail -1) ($WRITES)"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), service on $("${JAVA:-java}" -version 2>&1 | head -1)$([ -z "${AOT:-}" ] || echo ", from an AOT cache (AOT=1)"), $(aria2c --version | head -1), nginx on loopback; $RUNS runs each, service -Xmx$HEAP; downloads written to $(df --output=fstype "$WRITES" | tail -1) ($WRITES)"
 echo
 echo "| case | tool | median | spread | rate | ratio | peak RSS | heap after GC | CPU per run |"
 echo "|---|---|---|---|---|---|---|---|---|"
