@@ -14,7 +14,7 @@ if [ -n "${AOT:-}" ]; then
     -Dquarkus.http.port=0 -jar target/quarkus-app/quarkus-run.jar > "$WORK/aot-training.log" 2>&1 &
   training=$!
   timeout 120 bash -c "until grep -qs 'started in' '$WORK/aot-training.log'; do sleep 0.2; done" || true
-  kill $training; wait $training || true
+  kill $training 2>/dev/null || true; wait $training || true
   [ -s "$WORK/app.aot" ] || { echo "AOT training run failed:"; tail -5 "$WORK/aot-training.log"; exit 1; }
   AOT_OPTS=(-XX:AOTCache="$WORK/app.aot")
 fi

@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
  * The logger of the retrying error handlers (routes/30-fetch.yaml, routes/40-outcome.yaml): each line at the level its
  * policy asks for. Camel's own (4.14) logs a line at a given level by setting that level on the logger it shares
  * between the route's threads, logging, and setting the old level back. Two lanes logging a retry at the same instant
- * could then log one of them at the other's level: an expected retry came out at ERROR in CI. This one keeps no
- * level of its own per line.
+ * could then log the second at the level the first had just put back (ERROR, the logger's default): an expected retry
+ * came out at ERROR in CI. This one sets no level: each line goes out at the level it is logged with.
  */
 @Singleton
 @Named("errorHandlerLog")
