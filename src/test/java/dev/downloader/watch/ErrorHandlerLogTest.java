@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.Marker;
 import org.slf4j.event.Level;
-import org.slf4j.helpers.AbstractLogger;
+import org.slf4j.helpers.LegacyAbstractLogger;
 
 /**
  * Two lanes log a retry at WARN at the same instant, in the one order that shows the race in Camel's logger: the first
@@ -74,8 +74,11 @@ class ErrorHandlerLogTest {
         }
     }
 
-    /** Records "LEVEL message"; every level is enabled, and asking whether WARN is runs the given step first. */
-    private static final class RecordingLogger extends AbstractLogger {
+    /**
+     * Records "LEVEL message"; every level is enabled, and asking whether WARN is runs the given step first (the
+     * Marker variants ask the plain ones).
+     */
+    private static final class RecordingLogger extends LegacyAbstractLogger {
 
         final Queue<String> lines = new ConcurrentLinkedQueue<>();
         private final transient Runnable onWarnCheck;
@@ -103,17 +106,7 @@ class ErrorHandlerLogTest {
         }
 
         @Override
-        public boolean isWarnEnabled(Marker marker) {
-            return isWarnEnabled();
-        }
-
-        @Override
         public boolean isTraceEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isTraceEnabled(Marker marker) {
             return true;
         }
 
@@ -123,27 +116,12 @@ class ErrorHandlerLogTest {
         }
 
         @Override
-        public boolean isDebugEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
         public boolean isInfoEnabled() {
             return true;
         }
 
         @Override
-        public boolean isInfoEnabled(Marker marker) {
-            return true;
-        }
-
-        @Override
         public boolean isErrorEnabled() {
-            return true;
-        }
-
-        @Override
-        public boolean isErrorEnabled(Marker marker) {
             return true;
         }
     }
