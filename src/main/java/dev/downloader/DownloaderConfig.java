@@ -86,6 +86,13 @@ public interface DownloaderConfig {
     /** All downloads of this node together receive at most this many bytes per second; 0: no cap. */
     MemorySize maxBytesPerSecond();
 
+    Jit jit();
+
+    /** How the JVM compiles the service (CompilerDirectives). */
+    interface Jit {
+        boolean c2ForDigestsOnly();
+    }
+
     /** Politeness per origin host, across all downloads to it (OriginHosts). */
     interface Host {
         /** Requests to one host within any rolling second; 0: no limit. */
