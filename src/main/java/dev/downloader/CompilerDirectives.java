@@ -28,23 +28,30 @@ public class CompilerDirectives {
 
     private static final Logger LOG = Logger.getLogger(CompilerDirectives.class);
 
+    private static final String DIGESTS = "sun/security/provider/*.*";
     /** The first directive whose pattern matches a method applies to it. */
-    private static final String C2_FOR_DIGESTS_ONLY = """
-            [ { match: "sun/security/provider/*.*", c2: { Exclude: false } },
-              { match: "*.*", c2: { Exclude: true } } ]
-            """;
+    private static final String C2_FOR_DIGESTS_ONLY = "[ { match: \"" + DIGESTS + "\", c2: { Exclude: false } },"
+            + " { match: \"*.*\", c2: { Exclude: true } } ]";
 
     void onStart(@Observes StartupEvent event, DownloaderConfig config) {
         if (!config.jit().c2ForDigestsOnly() || ImageMode.current() == ImageMode.NATIVE_RUN) {
             return;
         }
         try {
+            ObjectName diagnostics = new ObjectName("com.sun.management:type=DiagnosticCommand");
+            // the JVM keeps its directives across restarts of the application in it (tests, dev mode), and holds at
+            // most CompilerDirectivesLimit (50) of them: added once per JVM
+            String current = (String) ManagementFactory.getPlatformMBeanServer().invoke(diagnostics,
+                    "compilerDirectivesPrint", null, null);
+            if (current != null && current.contains("matching: " + DIGESTS)) {
+                return;
+            }
             Path file = Files.createTempFile("compiler-directives", ".json");
             try {
                 Files.writeString(file, C2_FOR_DIGESTS_ONLY);
-                String answer = (String) ManagementFactory.getPlatformMBeanServer().invoke(
-                        new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesAdd",
-                        new Object[] { new String[] { file.toString() } }, new String[] { String[].class.getName() });
+                String answer = (String) ManagementFactory.getPlatformMBeanServer().invoke(diagnostics,
+                        "compilerDirectivesAdd", new Object[] { new String[] { file.toString() } },
+                        new String[] { String[].class.getName() });
                 if (answer == null || !answer.contains("added")) {
                     LOG.warnf("the JVM refused the compiler directives: %s", answer);
                 }

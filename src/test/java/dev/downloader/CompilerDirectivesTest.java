@@ -1,11 +1,14 @@
 package dev.downloader;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
 import java.util.regex.Pattern;
 
 import javax.management.ObjectName;
+
+import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
@@ -21,13 +24,33 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTestResource(value = TestServicesResource.class, restrictToAnnotatedClass = false)
 class CompilerDirectivesTest {
 
+    @Inject
+    CompilerDirectives compilerDirectives;
+
+    @Inject
+    DownloaderConfig config;
+
     @Test
     void c2CompilesOnlyTheMessageDigests() throws Exception {
-        String directives = (String) ManagementFactory.getPlatformMBeanServer().invoke(
-                new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint", null, null);
+        String directives = directives();
         // the digests first, C2 allowed; then every other method, C2 excluded; then the JVM's default
         Pattern expected = Pattern.compile("matching: sun/security/provider/\\*\\.\\*.*?c2 directives:.*?Exclude:false"
                 + ".*?matching: \\*\\.\\*.*?c2 directives:.*?Exclude:true.*?Directive: \\(default\\)", Pattern.DOTALL);
         assertTrue(expected.matcher(directives).find(), directives);
+    }
+
+    @Test
+    void anotherStartInTheSameJvmAddsThemNoMoreThanOnce() throws Exception {
+        // what a restart of the application in this JVM does (the test suite's, dev mode's)
+        compilerDirectives.onStart(null, config);
+        compilerDirectives.onStart(null, config);
+
+        String directives = directives();
+        assertEquals(1, directives.split("matching: sun/security/provider/", -1).length - 1, directives);
+    }
+
+    private static String directives() throws Exception {
+        return (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint", null, null);
     }
 }
