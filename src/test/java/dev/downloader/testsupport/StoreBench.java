@@ -29,9 +29,9 @@ import dev.downloader.state.Source;
 /**
  * The database's share of a flood of small files, without Kafka, HTTP or Camel: every download goes through the
  * service's statements for a 64 KiB file (record, claim, heartbeat, load, plan, outcome, published), with the flushes
- * between, on the embedded H2 with the service's URL and pool. Downloads come {@code active} at a time; their outcomes are
- * flushed {@code group} at a time (the service's group commit merges the flushes of downloads that end together: 1 is
- * none merged, {@code active} all of them). Prints the process's CPU and wall time per round of {@code files}.
+ * between, on the embedded H2 with the service's URL and pool. Downloads come {@code active} at a time; their outcomes
+ * are flushed {@code group} at a time (the service's group commit merges the flushes of downloads that end together: 1
+ * is none merged, {@code active} all of them). Prints the process's CPU and wall time per round of {@code files}.
  * {@code bench/store.sh} runs it.
  */
 public final class StoreBench {
@@ -62,7 +62,7 @@ public final class StoreBench {
             for (int first = 0; first < files; first += active) {
                 for (int i = first; i < Math.min(files, first + active); i++) {
                     String id = "bench-" + round + "-" + i;
-                    URI source = URI.create("http://127.0.0.1:18090/small/f" + i + ".bin");
+                    URI source = source(id);
                     String sha256 = String.format("%064x", i * 2654435761L);
                     store.record(new DownloadRequest(id, source, List.of(), null,
                             new DownloadRequest.Checksum("SHA-256", sha256), null, Map.of(), null, null, null, 0, false,
@@ -76,7 +76,7 @@ public final class StoreBench {
                 List<Outcome> outcomes = new ArrayList<>();
                 for (String id : claimed) {
                     store.load(id);
-                    URI source = URI.create("http://127.0.0.1:18090/small/" + id + ".bin");
+                    URI source = source(id);
                     store.savePlan(id, source, new ProbeResult(65_536L, "\"6542-10000\"",
                             "Mon, 07 Dec 2026 21:00:00 GMT", true, null), false, List.of(new Chunk(0, 0, 65_535)),
                             "raw/" + id + ".bin");
@@ -96,6 +96,10 @@ public final class StoreBench {
                     (os.getProcessCpuTime() - cpu) / 1e9, (System.nanoTime() - wall) / 1e9);
         }
         pool.close();
+    }
+
+    private static URI source(String id) {
+        return URI.create("http://127.0.0.1:18090/small/" + id + ".bin");
     }
 
     /** The two keys the store reads: a fixed node id, and the data directory. */
