@@ -1,13 +1,17 @@
 package dev.downloader.testsupport;
 
+import java.io.IOException;
+import java.io.Reader;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Proxy;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 
 import org.flywaydb.core.Flyway;
 
@@ -43,9 +47,7 @@ public final class StoreBench {
         int active = Integer.parseInt(args[3]);
         int group = Integer.parseInt(args[4]);
         String settings = args.length > 5 && !args[5].isBlank() ? ";" + args[5] : "";
-        // the service's default URL (application.properties, quarkus.datasource.jdbc.url)
-        String url = "jdbc:h2:file:" + dir.toAbsolutePath() + "/downloads;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=1000;"
-                + "QUERY_CACHE_SIZE=64" + settings;
+        String url = serviceUrl(dir) + settings;
         // Agroal, the service's pool: H2's own pool rolls back each connection it takes back, and a rollback empties
         // the session's cache of parsed statements, so every statement would be parsed again
         AgroalDataSource pool = AgroalDataSource.from(new AgroalDataSourceConfigurationSupplier()
@@ -96,6 +98,16 @@ public final class StoreBench {
                     (os.getProcessCpuTime() - cpu) / 1e9, (System.nanoTime() - wall) / 1e9);
         }
         pool.close();
+    }
+
+    /** The service's own H2 URL (application.properties, run from the repository's root) on {@code dir}. */
+    private static String serviceUrl(Path dir) throws IOException {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(Path.of("application.properties"))) {
+            properties.load(reader);
+        }
+        return properties.getProperty("quarkus.datasource.jdbc.url").replace("${downloader.data-dir}",
+                dir.toAbsolutePath().toString());
     }
 
     private static URI source(String id) {
