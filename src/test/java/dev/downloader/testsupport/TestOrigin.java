@@ -304,7 +304,10 @@ public final class TestOrigin implements AutoCloseable {
             return this;
         }
 
-        /** Runs {@code action} when the {@code nth} GET arrives (1-based), before it is answered. */
+        /**
+         * Runs {@code action} when the {@code nth} GET arrives (1-based), before it is answered and before a later GET
+         * is numbered.
+         */
         public Served onGet(int nth, Runnable action) {
             getActions.put(nth, action);
             return this;
@@ -472,8 +475,14 @@ public final class TestOrigin implements AutoCloseable {
             served.getTimes.add(System.currentTimeMillis());
             served.concurrencyAtGet.add(served.concurrentGets.incrementAndGet());
             served.gets.add(range == null ? "" : range);
-            // numbered as they arrive: the list's size may already count GETs that arrived after this one
-            int nth = served.getsArrived.incrementAndGet();
+            // numbered as they arrive: the list's size may already count GETs that arrived after this one. A GET's
+            // action (onGet) runs before the next GET is numbered, so a later GET never overtakes what it set up
+            synchronized (served.getActions) {
+                Runnable action = served.getActions.remove(served.getsArrived.incrementAndGet());
+                if (action != null) {
+                    action.run();
+                }
+            }
             mostConcurrentGets.accumulateAndGet(concurrentGets.incrementAndGet(), Math::max);
             AtomicBoolean answering = new AtomicBoolean(true);
             // a GET stops counting before its last bytes go out: the client cannot reuse the connection for the
@@ -485,7 +494,7 @@ public final class TestOrigin implements AutoCloseable {
                 }
             };
             try {
-                answerGet(exchange, served, content, range, answered, nth);
+                answerGet(exchange, served, content, range, answered);
             } finally {
                 answered.run();
             }
@@ -494,14 +503,10 @@ public final class TestOrigin implements AutoCloseable {
         }
     }
 
-    private void answerGet(HttpExchange exchange, Served served, Content content, String range, Runnable answered,
-            int nth) throws IOException {
+    private void answerGet(HttpExchange exchange, Served served, Content content, String range, Runnable answered)
+            throws IOException {
         var headers = exchange.getResponseHeaders();
         try {
-            Runnable action = served.getActions.remove(nth);
-            if (action != null) {
-                action.run();
-            }
             if (served.failuresLeft.getAndDecrement() > 0) {
                 headers.set("Retry-After", served.failureRetryAfter);
                 send(exchange, served.failureStatus, "try again".getBytes());
