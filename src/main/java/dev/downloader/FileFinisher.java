@@ -10,6 +10,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
@@ -33,6 +34,8 @@ public class FileFinisher {
     private static final int MAX_RENAMES = 9999;
 
     private final Path dataDir;
+    /** The directories that files were placed in, synced once for all the files placed while a sync was under way. */
+    private final GroupCommit<Path, IOException> directorySyncs = new GroupCommit<>(FileFinisher::syncDirectories);
 
     public FileFinisher(DownloaderConfig config) {
         this.dataDir = config.dataDir().toAbsolutePath().normalize();
@@ -76,20 +79,31 @@ public class FileFinisher {
             job.part().close();
             Path parent = createParents(job.target());
             Path target = dataDir.resolve(job.target());
-            if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-                throw new DownloadFailure(ErrorCode.TARGET_EXISTS, "target " + job.target() + " is a directory");
-            }
             if (job.request().overwrite()) {
-                // rename(2) replaces a symlink itself, never the file it points to
-                Files.move(job.partFile(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                replace(job, target);
             } else {
                 job.placedAt(dataDir.relativize(linkUnclaimed(job, target)).toString().replace('\\', '/'));
                 Files.delete(job.partFile());
             }
-            syncDirectory(parent);
+            directorySyncs.commit(parent);
         } catch (IOException e) {
             throw new DownloadFailure(ErrorCode.STORAGE.name(), "cannot move the file to " + job.target() + ": " + e,
                     null, false, e);
+        }
+    }
+
+    /**
+     * rename(2) replaces a file, or a symlink itself (never the file it points to), and fails on a directory: looked at
+     * only then, as a target that is not there yet costs an exception to look at.
+     */
+    private void replace(DownloadJob job, Path target) throws IOException {
+        try {
+            Files.move(job.partFile(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                throw isADirectory(job.target());
+            }
+            throw e;
         }
     }
 
@@ -143,6 +157,9 @@ public class FileFinisher {
                 Files.createLink(candidate, job.partFile());
                 return candidate;
             } catch (FileAlreadyExistsException taken) {
+                if (n == 0 && Files.isDirectory(candidate, LinkOption.NOFOLLOW_LINKS)) {
+                    throw isADirectory(job.target());
+                }
                 if (explicit) {
                     throw targetExists(job.target());
                 }
@@ -156,6 +173,10 @@ public class FileFinisher {
     static String numbered(String name, int n) {
         int dot = name.lastIndexOf('.');
         return dot <= 0 ? name + "." + n : name.substring(0, dot) + "." + n + name.substring(dot);
+    }
+
+    private static DownloadFailure isADirectory(String target) {
+        return new DownloadFailure(ErrorCode.TARGET_EXISTS, "target " + target + " is a directory");
     }
 
     private static DownloadFailure targetExists(String target) {
@@ -193,9 +214,11 @@ public class FileFinisher {
         }
     }
 
-    private static void syncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
+    private static void syncDirectories(Set<Path> dirs) throws IOException {
+        for (Path dir : dirs) {
+            try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+                channel.force(true);
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
 import org.junit.jupiter.api.Test;
@@ -90,6 +91,28 @@ class TrustBoundaryFlowTest extends FlowSupport {
         assertEquals("COMPLETED", replaced.path("status").asText(), replaced.toString());
         assertEquals("kept/file.bin", replaced.path("path").asText());
         assertArrayEquals(content, Files.readAllBytes(existing));
+    }
+
+    /** A directory where the file would go is left as it is, asked to overwrite or not, named or by default. */
+    @Test
+    void aDirectoryAtTheTargetIsNeverReplaced() throws Exception {
+        Path directory = dataDir().resolve("kept/dir.bin");
+        Files.createDirectories(directory.resolve("inside"));
+        String month = java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+        Path defaultDirectory = dataDir().resolve("raw/" + month + "/folder.bin");
+        Files.createDirectories(defaultDirectory);
+        origin.serve("/dirs/dir.bin", randomBytes(30_000, 43));
+        origin.serve("/dirs/folder.bin", randomBytes(30_000, 44));
+
+        JsonNode overwrite = request("dir-overwrite", "/dirs/dir.bin", ", \"target\": \"kept/dir.bin\", \"overwrite\": true");
+        JsonNode byDefault = request("dir-default", "/dirs/folder.bin", "");
+
+        for (JsonNode refused : List.of(overwrite, byDefault)) {
+            assertEquals("TARGET_EXISTS", refused.path("error").path("code").asText(), refused.toString());
+            assertTrue(refused.path("error").path("message").asText().endsWith(" is a directory"), refused.toString());
+        }
+        assertTrue(Files.isDirectory(directory.resolve("inside")), "the directory and what it holds stay");
+        assertTrue(Files.isDirectory(defaultDirectory));
     }
 
     @Test
