@@ -7,5 +7,5 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * {@code state} the download's final state, COMPLETED, FAILED or CANCELLED.
  */
 @RegisterForReflection
-public record Outcome(String id, String key, String state, String topic, String json) {
+public record Outcome(String id, String key, String state, String topic, String json) implements KeyedJson {
 }

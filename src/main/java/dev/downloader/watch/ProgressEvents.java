@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.downloader.DownloadJob;
 import dev.downloader.DownloadJobs;
+import dev.downloader.outcome.KeyedJson;
 import dev.downloader.outcome.Outcome;
 import dev.downloader.plan.ChunkLedger;
 import dev.downloader.state.DownloadState;
@@ -31,7 +32,7 @@ public class ProgressEvents {
 
     /** A progress event ready to publish, keyed by the download's id. */
     @RegisterForReflection
-    public record Event(String key, String json) {
+    public record Event(String key, String json) implements KeyedJson {
     }
 
     private record Sample(long bytes, long nanos) {
