@@ -10,7 +10,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
@@ -34,8 +33,6 @@ public class FileFinisher {
     private static final int MAX_RENAMES = 9999;
 
     private final Path dataDir;
-    /** The directories that files were placed in, synced once for all the files placed while a sync was under way. */
-    private final GroupCommit<Path, IOException> directorySyncs = new GroupCommit<>(FileFinisher::syncDirectories);
 
     public FileFinisher(DownloaderConfig config) {
         this.dataDir = config.dataDir().toAbsolutePath().normalize();
@@ -85,7 +82,7 @@ public class FileFinisher {
                 job.placedAt(dataDir.relativize(linkUnclaimed(job, target)).toString().replace('\\', '/'));
                 Files.delete(job.partFile());
             }
-            directorySyncs.commit(parent);
+            syncDirectory(parent);
         } catch (IOException e) {
             throw new DownloadFailure(ErrorCode.STORAGE.name(), "cannot move the file to " + job.target() + ": " + e,
                     null, false, e);
@@ -214,11 +211,9 @@ public class FileFinisher {
         }
     }
 
-    private static void syncDirectories(Set<Path> dirs) throws IOException {
-        for (Path dir : dirs) {
-            try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-                channel.force(true);
-            }
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
         }
     }
 }

@@ -35,7 +35,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Named;
 
 import dev.downloader.DownloaderConfig;
-import dev.downloader.GroupCommit;
 import dev.downloader.outcome.Outcome;
 import dev.downloader.plan.Chunk;
 import dev.downloader.plan.ProbeResult;
@@ -62,7 +61,7 @@ public class DownloadStore {
     private final String nodeId;
     /** Whether commits are written behind (H2), learnt from the first connection: null until then. */
     private volatile Boolean writtenBehind;
-    private final GroupCommit<DownloadStore, SQLException> checkpoints = new GroupCommit<>(asked -> checkpoint());
+    private final GroupFlush checkpoints = new GroupFlush(this::checkpoint);
 
     public DownloadStore(@Identifier(Database.NAME) DataSource dataSource, DownloaderConfig config) {
         this.dataSource = dataSource;
@@ -100,13 +99,13 @@ public class DownloadStore {
      * published outcome. The embedded H2 writes commits behind (WRITE_DELAY), many in one page write, where one write
      * per commit cost a quarter of the CPU in a flood of small files; a CHECKPOINT writes them now (to the file, as a
      * commit under WRITE_DELAY=0 did: a killed process loses none of them). Callers that flush at the same time share
-     * one CHECKPOINT ({@link GroupCommit}). A PostgreSQL commit is durable when it returns: nothing to do.
+     * one CHECKPOINT ({@link GroupFlush}). A PostgreSQL commit is durable when it returns: nothing to do.
      */
     public void flush() throws SQLException {
         if (Boolean.FALSE.equals(writtenBehind)) {
             return;
         }
-        checkpoints.commit(this);
+        checkpoints.flush();
     }
 
     private void checkpoint() throws SQLException {

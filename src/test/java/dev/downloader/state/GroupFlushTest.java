@@ -1,15 +1,12 @@
-package dev.downloader;
+package dev.downloader.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
-class GroupCommitTest {
+class GroupFlushTest {
 
     private static final int THREADS = 8;
     private static final int CALLS_EACH = 40;
@@ -34,7 +31,7 @@ class GroupCommitTest {
         AtomicLong committed = new AtomicLong();
         AtomicLong durable = new AtomicLong();
         AtomicInteger flushes = new AtomicInteger();
-        GroupCommit<String, SQLException> group = new GroupCommit<>(asked -> {
+        GroupFlush group = new GroupFlush(() -> {
             long upTo = committed.get();
             flushes.incrementAndGet();
             sleep(3);
@@ -49,7 +46,7 @@ class GroupCommitTest {
                 int late = 0;
                 for (int i = 0; i < CALLS_EACH; i++) {
                     long mine = committed.incrementAndGet();
-                    group.commit("database");
+                    group.flush();
                     if (durable.get() < mine) {
                         late++;
                     }
@@ -66,58 +63,17 @@ class GroupCommitTest {
         assertTrue(flushes.get() < calls, flushes.get() + " flushes for " + calls + " overlapping calls");
     }
 
-    /** What each call asked for is in the commit that serves it, and no commit is given the same thing twice. */
     @Test
-    void everyCallerFindsWhatItAskedForCommitted() throws Exception {
-        Set<String> synced = ConcurrentHashMap.newKeySet();
-        AtomicInteger twice = new AtomicInteger();
-        GroupCommit<String, IOException> group = new GroupCommit<>(asked -> {
-            sleep(2);
-            for (String directory : asked) {
-                if (!synced.add(directory)) {
-                    twice.incrementAndGet();
-                }
-            }
-        });
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        CountDownLatch start = new CountDownLatch(1);
-        List<Future<Integer>> callers = new ArrayList<>();
-        for (int t = 0; t < THREADS; t++) {
-            int thread = t;
-            callers.add(pool.submit(() -> {
-                start.await();
-                int missing = 0;
-                for (int i = 0; i < CALLS_EACH; i++) {
-                    String mine = thread + "/" + i;
-                    group.commit(mine);
-                    if (!synced.contains(mine)) {
-                        missing++;
-                    }
-                }
-                return missing;
-            }));
-        }
-        start.countDown();
-        for (Future<Integer> caller : callers) {
-            assertEquals(0, caller.get(60, TimeUnit.SECONDS), "calls that returned before what they asked was committed");
-        }
-        pool.shutdown();
-        assertEquals(THREADS * CALLS_EACH, synced.size());
-        assertEquals(0, twice.get(), "items committed more than once");
-    }
-
-    @Test
-    void aFailedCommitFailsItsCallerAndTheNextCommitTakesWhatItWasAsked() throws Exception {
-        List<Set<String>> runs = new ArrayList<>();
-        GroupCommit<String, SQLException> group = new GroupCommit<>(asked -> {
-            runs.add(Set.copyOf(asked));
-            if (runs.size() == 1) {
+    void aFailedFlushFailsItsCallerAndTheNextCallFlushesAgain() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        GroupFlush group = new GroupFlush(() -> {
+            if (runs.incrementAndGet() == 1) {
                 throw new SQLException("disk away");
             }
         });
-        assertThrows(SQLException.class, () -> group.commit("raw"));
-        group.commit("meta");
-        assertEquals(List.of(Set.of("raw"), Set.of("raw", "meta")), runs);
+        assertThrows(SQLException.class, group::flush);
+        group.flush();
+        assertEquals(2, runs.get());
     }
 
     private static void sleep(long millis) {
