@@ -33,25 +33,27 @@ public class CompilerDirectives {
     private static final String C2_FOR_DIGESTS_ONLY = "[ { match: \"" + DIGESTS + "\", c2: { Exclude: false } },"
             + " { match: \"*.*\", c2: { Exclude: true } } ]";
 
+    /** The JVM's directives, as {@code jcmd <pid> Compiler.directives_print} shows them. */
+    static String printed() throws JMException {
+        return diagnosticCommand("compilerDirectivesPrint", null, null);
+    }
+
     void onStart(@Observes StartupEvent event, DownloaderConfig config) {
         if (!config.jit().c2ForDigestsOnly() || ImageMode.current() == ImageMode.NATIVE_RUN) {
             return;
         }
         try {
-            ObjectName diagnostics = new ObjectName("com.sun.management:type=DiagnosticCommand");
             // the JVM keeps its directives across restarts of the application in it (tests, dev mode), and holds at
             // most CompilerDirectivesLimit (50) of them: added once per JVM
-            String current = (String) ManagementFactory.getPlatformMBeanServer().invoke(diagnostics,
-                    "compilerDirectivesPrint", null, null);
+            String current = printed();
             if (current != null && current.contains("matching: " + DIGESTS)) {
                 return;
             }
             Path file = Files.createTempFile("compiler-directives", ".json");
             try {
                 Files.writeString(file, C2_FOR_DIGESTS_ONLY);
-                String answer = (String) ManagementFactory.getPlatformMBeanServer().invoke(diagnostics,
-                        "compilerDirectivesAdd", new Object[] { new String[] { file.toString() } },
-                        new String[] { String[].class.getName() });
+                String answer = diagnosticCommand("compilerDirectivesAdd",
+                        new Object[] { new String[] { file.toString() } }, new String[] { String[].class.getName() });
                 if (answer == null || !answer.contains("added")) {
                     LOG.warnf("the JVM refused the compiler directives: %s", answer);
                 }
@@ -62,5 +64,12 @@ public class CompilerDirectives {
             // not HotSpot (no such command), or no temporary directory: the JVM compiles as it would by default
             LOG.warnf("compiler directives not added (downloader.jit.c2-for-digests-only): %s", e.toString());
         }
+    }
+
+    /** A jcmd command, through the DiagnosticCommand MBean. */
+    private static String diagnosticCommand(String operation, Object[] arguments, String[] signature)
+            throws JMException {
+        return (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), operation, arguments, signature);
     }
 }

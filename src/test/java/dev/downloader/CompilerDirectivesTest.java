@@ -3,10 +3,7 @@ package dev.downloader;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
 import java.util.regex.Pattern;
-
-import javax.management.ObjectName;
 
 import jakarta.inject.Inject;
 
@@ -32,7 +29,7 @@ class CompilerDirectivesTest {
 
     @Test
     void c2CompilesOnlyTheMessageDigests() throws Exception {
-        String directives = directives();
+        String directives = CompilerDirectives.printed();
         // the digests first, C2 allowed; then every other method, C2 excluded; then the JVM's default
         Pattern expected = Pattern.compile("matching: sun/security/provider/\\*\\.\\*.*?c2 directives:.*?Exclude:false"
                 + ".*?matching: \\*\\.\\*.*?c2 directives:.*?Exclude:true.*?Directive: \\(default\\)", Pattern.DOTALL);
@@ -45,12 +42,7 @@ class CompilerDirectivesTest {
         compilerDirectives.onStart(null, config);
         compilerDirectives.onStart(null, config);
 
-        String directives = directives();
+        String directives = CompilerDirectives.printed();
         assertEquals(1, directives.split("matching: sun/security/provider/", -1).length - 1, directives);
-    }
-
-    private static String directives() throws Exception {
-        return (String) ManagementFactory.getPlatformMBeanServer().invoke(
-                new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint", null, null);
     }
 }
