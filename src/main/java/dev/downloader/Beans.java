@@ -13,6 +13,7 @@ import org.apache.camel.AggregationStrategy;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.AggregationStrategies;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
+import org.apache.camel.processor.aggregate.GroupedMessageAggregationStrategy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -65,6 +66,17 @@ public class Beans {
     @Named("publishedBatch")
     AggregationStrategy publishedBatch() {
         return AggregationStrategies.groupedBody();
+    }
+
+    /**
+     * Gathers progress events, each a message with its own key, into one list: the Kafka producer sends a list as one
+     * record per message, together.
+     */
+    @Produces
+    @Singleton
+    @Named("progressBatch")
+    AggregationStrategy progressBatch() {
+        return new GroupedMessageAggregationStrategy();
     }
 
     /**
